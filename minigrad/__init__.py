@@ -1,0 +1,54 @@
+"""minigrad: a small, readable reverse-mode tensor autograd engine on numpy.
+
+    import minigrad
+    x = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad  # tensor([2., 4., 6.])
+
+Read `minigrad.autograd` first: it is the whole idea of backpropagation on one screen.
+"""
+
+from minigrad.autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from minigrad.creation import (
+    arange,
+    full,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from minigrad.functions import (
+    argmax,
+    cat,
+    clamp,
+    exp,
+    gather,
+    log,
+    masked_fill,
+    matmul,
+    maximum,
+    mean,
+    minimum,
+    relu,
+    sigmoid,
+    sqrt,
+    stack,
+    sum,
+    tanh,
+    topk,
+    where,
+)
+from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.random import manual_seed
+from minigrad.tensor import Tensor, float32, float64, int64
+
+__all__ = [
+    "Function", "GradcheckError", "Tensor", "arange", "argmax", "cat", "clamp", "detect_anomaly",
+    "enable_grad", "exp", "float32", "float64", "full", "gather", "gradcheck", "int64",
+    "is_grad_enabled", "log", "manual_seed", "masked_fill", "matmul", "maximum", "mean",
+    "minimum", "no_grad", "ones", "ones_like", "rand", "randn", "relu", "sigmoid", "sqrt",
+    "stack", "sum", "tanh", "tensor", "topk", "where", "zeros", "zeros_like",
+]  # fmt: skip

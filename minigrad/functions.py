@@ -1,0 +1,131 @@
+"""Module-level functions mirroring ``torch.cat``, ``torch.where`` and friends.
+
+Each one is the same op as the Tensor method of the same name, callable as ``minigrad.exp(x)``.
+"""
+
+import numpy as np
+
+from minigrad.ops import elementwise as E
+from minigrad.ops import movement as M
+from minigrad.tensor import Tensor, _check_broadcast
+
+
+def _as_tensor(x, like: Tensor | None = None) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    return like._lift(x) if like is not None else Tensor(x)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension ``dim``."""
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat(): expected a non-empty sequence of tensors")
+    ndim = tensors[0].ndim
+    axis = dim % ndim
+    for t in tensors[1:]:
+        if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1 :] != (
+            tensors[0].shape[:axis] + tensors[0].shape[axis + 1 :]
+        ):
+            raise ValueError(f"cat(): shapes {[x.shape for x in tensors]} differ outside dim {dim}")
+    return M.Cat.apply(*tensors, dim=axis)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Stack equally shaped tensors along a new dimension ``dim``."""
+    tensors = [_as_tensor(t) for t in tensors]
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        raise ValueError(f"stack(): all tensors must have the same shape, got {sorted(shapes)}")
+    return M.Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
+
+
+def where(condition, input, other) -> Tensor:  # noqa: A002 (PyTorch's argument name)
+    """Elementwise ``input if condition else other`` (all broadcast together)."""
+    condition = _as_tensor(condition)
+    if condition.dtype != np.bool_:
+        raise TypeError(f"where(): condition must be a bool tensor, got {condition.dtype}")
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
+    a, b = _as_tensor(input, like), _as_tensor(other, like)
+    _check_broadcast("where", np.broadcast_shapes(a.shape, b.shape), condition.shape)
+    return E.Where.apply(condition, a, b)
+
+
+def maximum(a: Tensor, b) -> Tensor:
+    """Elementwise maximum."""
+    return a.maximum(b)
+
+
+def minimum(a: Tensor, b) -> Tensor:
+    """Elementwise minimum."""
+    return a.minimum(b)
+
+
+def exp(x: Tensor) -> Tensor:
+    """e^x elementwise."""
+    return x.exp()
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural logarithm elementwise."""
+    return x.log()
+
+
+def sqrt(x: Tensor) -> Tensor:
+    """Square root elementwise."""
+    return x.sqrt()
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent elementwise."""
+    return x.tanh()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """Logistic sigmoid elementwise."""
+    return x.sigmoid()
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0) elementwise."""
+    return x.relu()
+
+
+def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]."""
+    return x.clamp(min, max)
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with numpy/PyTorch semantics."""
+    return a @ b
+
+
+def sum(x: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A001
+    """Sum over ``dim``."""
+    return x.sum(dim, keepdim)
+
+
+def mean(x: Tensor, dim=None, keepdim=False) -> Tensor:
+    """Mean over ``dim``."""
+    return x.mean(dim, keepdim)
+
+
+def argmax(x: Tensor, dim=None, keepdim=False) -> Tensor:
+    """Index of the maximum; no gradient."""
+    return x.argmax(dim, keepdim)
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True):
+    """The ``k`` largest entries and their indices; no gradient."""
+    return x.topk(k, dim, largest)
+
+
+def gather(x: Tensor, dim: int, index) -> Tensor:
+    """torch.gather."""
+    return x.gather(dim, index)
+
+
+def masked_fill(x: Tensor, mask, value) -> Tensor:
+    """A copy of ``x`` with ``value`` where ``mask`` is True."""
+    return x.masked_fill(mask, value)

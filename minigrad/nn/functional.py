@@ -1,0 +1,132 @@
+"""Stateless neural-network functions (``import minigrad.nn.functional as F``), as in PyTorch.
+
+Each is one graph node with a hand-written backward (see `minigrad.ops.nn`).
+"""
+
+import numpy as np
+
+from minigrad.ops import nn as N
+from minigrad.ops.reductions import normalize_dims
+from minigrad.tensor import Tensor
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0) elementwise."""
+    return x.relu()
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian Error Linear Unit x * Phi(x); ``approximate="tanh"`` uses the tanh formula."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
+    return N.Gelu.apply(x, approximate=approximate)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``; fully masked (-inf) rows give zeros."""
+    (axis,) = normalize_dims(dim, x.ndim)
+    return N.Softmax.apply(x, dim=axis)
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``dim``, computed stably."""
+    (axis,) = normalize_dims(dim, x.ndim)
+    return N.LogSoftmax.apply(x, dim=axis)
+
+
+def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dims, then scale and shift."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if x.shape[x.ndim - len(shape) :] != shape:
+        raise ValueError(
+            f"layer_norm(): input of shape {x.shape} does not end with normalized_shape {shape}"
+        )
+    features = int(np.prod(shape))
+    if weight is None and bias is None:
+        return N.LayerNorm.apply(x, features=features, eps=eps)
+    if weight is None:
+        weight = Tensor._wrap(np.ones(shape, dtype=x.dtype))
+    if bias is None:
+        bias = Tensor._wrap(np.zeros(shape, dtype=x.dtype))
+    return N.LayerNorm.apply(x, weight, bias, features=features, eps=eps)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) while training."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout(): p must be in [0, 1], got {p}")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0
+    return N.Dropout.apply(x, p=p)
+
+
+def embedding(ids, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, dim) selected by integer ``ids`` of any shape."""
+    ids = ids if isinstance(ids, Tensor) else Tensor(ids)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"embedding(): ids must be integers, got {ids.dtype}")
+    n = weight.shape[0]
+    if ids.data.size and (ids.data.min() < 0 or ids.data.max() >= n):
+        bad = ids.data[(ids.data < 0) | (ids.data >= n)][0]
+        raise IndexError(f"embedding(): id {bad} is out of range for {n} embeddings")
+    return N.Embedding.apply(weight, ids, padding_idx=padding_idx)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight^T + bias, with weight of shape (out_features, in_features)."""
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear(): input of shape {x.shape} does not match weight of shape {weight.shape}"
+        )
+    if bias is None:
+        return N.Linear.apply(x, weight)
+    return N.Linear.apply(x, weight, bias)
+
+
+def _reduce(loss: Tensor, reduction: str, count=None) -> Tensor:
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.sum() / max(count, 1) if count is not None else loss.mean()
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean (or sum) of squared differences."""
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def cross_entropy(
+    logits: Tensor,
+    target,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+) -> Tensor:
+    """Softmax cross-entropy of (N, C) logits against (N,) class indices, PyTorch semantics.
+
+    ``mean`` divides by the number of targets that are not ``ignore_index``. Unlike PyTorch
+    (which returns NaN), a batch where every target is ignored gives a loss of 0.
+    """
+    target = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if logits.ndim != 2 or target.shape != logits.shape[:1]:
+        raise ValueError(
+            f"cross_entropy(): expected logits (N, C) and target (N,), "
+            f"got {logits.shape} and {target.shape}"
+        )
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy(): target must hold class indices, got {target.dtype}")
+    classes = logits.shape[1]
+    kept = target[target != ignore_index]
+    if kept.size and (kept.min() < 0 or kept.max() >= classes):
+        bad = kept[(kept < 0) | (kept >= classes)][0]
+        raise IndexError(f"cross_entropy(): target {bad} is out of range for {classes} classes")
+    loss = N.CrossEntropy.apply(
+        logits, Tensor._wrap(target), ignore_index=ignore_index, label_smoothing=label_smoothing
+    )
+    return _reduce(loss, reduction, count=kept.size)

@@ -1,0 +1,247 @@
+"""Elementwise ops: arithmetic, unary math and selection.
+
+Each class states its forward formula and the gradient it sends back. Binary ops broadcast like
+numpy (and PyTorch); their gradients are summed back to each input's shape by `unbroadcast`.
+"""
+
+import numpy as np
+
+from minigrad.autograd import Function, unbroadcast
+
+
+class Add(Function):
+    """out = a + b;  da = g,  db = g."""
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a + b
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        return unbroadcast(g, sa), unbroadcast(g, sb)
+
+
+class Sub(Function):
+    """out = a - b;  da = g,  db = -g."""
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a - b
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        return unbroadcast(g, sa), (unbroadcast(-g, sb) if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """out = a * b;  da = g * b,  db = g * a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        da = unbroadcast(g * b, a.shape) if self.needs_input_grad[0] else None
+        db = unbroadcast(g * a, b.shape) if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Div(Function):
+    """out = a / b;  da = g / b,  db = -g * a / b^2."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        da = unbroadcast(g / b, a.shape) if self.needs_input_grad[0] else None
+        db = unbroadcast(-g * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return da, db
+
+
+class PowScalar(Function):
+    """out = a ** p for a constant number p;  da = g * p * a^(p-1)."""
+
+    def forward(self, a, exponent):
+        self.a, self.exponent = a, exponent
+        return a**exponent
+
+    def backward(self, g):
+        p = self.exponent
+        return g * (p * self.a ** (p - 1)).astype(g.dtype, copy=False)
+
+
+class Pow(Function):
+    """out = a ** b (both tensors);  da = g * b * a^(b-1),  db = g * out * log(a)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a**b
+        return self.out
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        da = unbroadcast(g * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
+        db = None
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0).astype(g.dtype)
+            db = unbroadcast(g * self.out * log_a, b.shape)
+        return da, db
+
+
+class Neg(Function):
+    """out = -a;  da = -g."""
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Exp(Function):
+    """out = e^a;  da = g * out."""
+
+    def forward(self, a):
+        self.out = np.exp(a)
+        return self.out
+
+    def backward(self, g):
+        return g * self.out
+
+
+class Log(Function):
+    """out = ln(a);  da = g / a."""
+
+    def forward(self, a):
+        self.a = a
+        return np.log(a)
+
+    def backward(self, g):
+        return g / self.a
+
+
+class Sqrt(Function):
+    """out = sqrt(a);  da = g / (2 out)."""
+
+    def forward(self, a):
+        self.out = np.sqrt(a)
+        return self.out
+
+    def backward(self, g):
+        return g / (2 * self.out)
+
+
+class Tanh(Function):
+    """out = tanh(a);  da = g * (1 - out^2)."""
+
+    def forward(self, a):
+        self.out = np.tanh(a)
+        return self.out
+
+    def backward(self, g):
+        return g * (1 - self.out * self.out)
+
+
+class Sigmoid(Function):
+    """out = 1 / (1 + e^-a), computed without overflow;  da = g * out * (1 - out)."""
+
+    def forward(self, a):
+        e = np.exp(-np.abs(a))
+        self.out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        return self.out
+
+    def backward(self, g):
+        return g * self.out * (1 - self.out)
+
+
+class Relu(Function):
+    """out = max(a, 0);  da = g where a > 0, else 0."""
+
+    def forward(self, a):
+        self.positive = a > 0
+        return np.where(self.positive, a, 0).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        return np.where(self.positive, g, 0).astype(g.dtype, copy=False)
+
+
+class Abs(Function):
+    """out = |a|;  da = g * sign(a) (0 at a = 0, as PyTorch)."""
+
+    def forward(self, a):
+        self.a = a
+        return np.abs(a)
+
+    def backward(self, g):
+        return g * np.sign(self.a)
+
+
+class Clamp(Function):
+    """out = min(max(a, low), high);  da = g where low <= a <= high, else 0 (as PyTorch)."""
+
+    def forward(self, a, low=None, high=None):
+        self.inside = np.ones(a.shape, dtype=bool)
+        out = a
+        if low is not None:
+            self.inside &= a >= low
+            out = np.maximum(out, np.asarray(low, dtype=a.dtype))
+        if high is not None:
+            self.inside &= a <= high
+            out = np.minimum(out, np.asarray(high, dtype=a.dtype))
+        return out
+
+    def backward(self, g):
+        return np.where(self.inside, g, 0).astype(g.dtype, copy=False)
+
+
+class Maximum(Function):
+    """out = max(a, b) elementwise;  g goes to the larger input, split evenly on ties."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.maximum(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        share_a = (a > b) + 0.5 * (a == b)
+        da = unbroadcast(g * share_a, a.shape) if self.needs_input_grad[0] else None
+        db = unbroadcast(g * (1 - share_a), b.shape) if self.needs_input_grad[1] else None
+        return _cast(da, g), _cast(db, g)
+
+
+class Minimum(Function):
+    """out = min(a, b) elementwise;  g goes to the smaller input, split evenly on ties."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.minimum(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        share_a = (a < b) + 0.5 * (a == b)
+        da = unbroadcast(g * share_a, a.shape) if self.needs_input_grad[0] else None
+        db = unbroadcast(g * (1 - share_a), b.shape) if self.needs_input_grad[1] else None
+        return _cast(da, g), _cast(db, g)
+
+
+class Where(Function):
+    """out = a where cond else b;  da = g where cond,  db = g where not cond."""
+
+    def forward(self, cond, a, b):
+        self.cond, self.shapes = cond, (a.shape, b.shape)
+        return np.where(cond, a, b)
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        zero = np.zeros((), dtype=g.dtype)
+        da = unbroadcast(np.where(self.cond, g, zero), sa) if self.needs_input_grad[1] else None
+        db = unbroadcast(np.where(self.cond, zero, g), sb) if self.needs_input_grad[2] else None
+        return None, da, db
+
+
+def _cast(grad, like):
+    return None if grad is None else grad.astype(like.dtype, copy=False)

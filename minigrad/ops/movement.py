@@ -1,0 +1,115 @@
+"""Shape, movement and indexing ops: they rearrange elements without computing new values.
+
+Their gradients rearrange the incoming gradient back: a reshape is undone by the inverse
+reshape, a transpose by the inverse permutation, a gather/index by scattering (adding) into
+zeros, so repeated indices accumulate.
+"""
+
+import numpy as np
+
+from minigrad.autograd import Function, unbroadcast
+
+
+class Reshape(Function):
+    """out = a viewed with a new shape;  da = g reshaped back."""
+
+    def forward(self, a, shape=()):
+        self.shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+class Permute(Function):
+    """out = a with its axes reordered by ``dims``;  da = g with the inverse order."""
+
+    def forward(self, a, dims=()):
+        self.dims = dims
+        return a.transpose(dims)
+
+    def backward(self, g):
+        return g.transpose(np.argsort(self.dims))
+
+
+class Expand(Function):
+    """out = a broadcast to ``shape`` (no copy);  da = g summed over the broadcast axes."""
+
+    def forward(self, a, shape=()):
+        self.shape = a.shape
+        return np.broadcast_to(a, shape)
+
+    def backward(self, g):
+        return unbroadcast(g, self.shape)
+
+
+class GetItem(Function):
+    """out = a[index] (ints, slices, None, Ellipsis, integer arrays, boolean masks);
+    da = zeros with g added at the indexed places (``np.add.at``: repeats accumulate)."""
+
+    def forward(self, a, index=()):
+        self.shape, self.index = a.shape, index
+        return a[index]
+
+    def backward(self, g):
+        grad = np.zeros(self.shape, dtype=g.dtype)
+        if _is_basic(self.index):
+            grad[self.index] = g
+        else:
+            np.add.at(grad, self.index, g)
+        return grad
+
+
+def _is_basic(index) -> bool:
+    """True when ``index`` selects each element at most once (no integer/boolean arrays)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return not any(isinstance(i, (np.ndarray, list)) for i in items)
+
+
+class Cat(Function):
+    """out = the inputs joined along ``dim``;  each input gets its slice of g."""
+
+    def forward(self, *arrays, dim=0):
+        self.dim = dim
+        self.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=dim)
+
+    def backward(self, g):
+        return tuple(np.split(g, self.bounds, axis=self.dim))
+
+
+class Stack(Function):
+    """out = the inputs stacked along a new axis ``dim``;  each input gets g[..., i, ...]."""
+
+    def forward(self, *arrays, dim=0):
+        self.dim = dim
+        return np.stack(arrays, axis=dim)
+
+    def backward(self, g):
+        return tuple(np.moveaxis(g, self.dim, 0))
+
+
+class MaskedFill(Function):
+    """out = a with ``value`` where mask is True;  da = g where mask is False, else 0."""
+
+    def forward(self, a, mask, value=0.0):
+        self.mask = mask
+        return np.where(mask, np.asarray(value, dtype=a.dtype), a)
+
+    def backward(self, g):
+        return np.where(self.mask, np.zeros((), g.dtype), g), None
+
+
+class Gather(Function):
+    """out[i][j] = a[i][index[i][j]] along ``dim`` (torch.gather);  da scatters g back, adding."""
+
+    def forward(self, a, index, dim=0):
+        self.shape, self.index, self.dim = a.shape, index, dim
+        return np.take_along_axis(a, index, axis=dim)
+
+    def backward(self, g):
+        grad = np.zeros(self.shape, dtype=g.dtype)
+        positions = list(np.indices(self.index.shape, sparse=True))
+        positions[self.dim] = self.index
+        np.add.at(grad, tuple(positions), g)
+        return grad, None

@@ -1,0 +1,99 @@
+"""Reductions over dimensions: sum, mean, max, min, var (PyTorch's ``dim``/``keepdim``).
+
+The gradient of a reduction is spread back over the reduced elements: equally for ``sum`` (and
+``mean``, divided by the count), to the selected element for ``max``/``min``.
+"""
+
+import numpy as np
+
+from minigrad.autograd import Function
+
+
+def normalize_dims(dim, ndim: int) -> tuple:
+    """Turn ``dim`` (None, an int or a sequence, negatives allowed) into sorted positive axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    axes = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"dim {d} is out of range for a tensor with {ndim} dimensions")
+        axes.append(d % max(ndim, 1))
+    return tuple(sorted(set(axes))) if ndim else ()
+
+
+def _expand_back(g, shape, axes, keepdim):
+    """Reshape a reduced gradient so it broadcasts against the input again."""
+    if not keepdim:
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+class Sum(Function):
+    """out = sum of a over ``dims``;  da = g broadcast back to a's shape."""
+
+    def forward(self, a, dims=(), keepdim=False):
+        self.shape, self.dims, self.keepdim = a.shape, dims, keepdim
+        return np.asarray(a.sum(axis=dims, keepdims=keepdim))
+
+    def backward(self, g):
+        return np.ascontiguousarray(_expand_back(g, self.shape, self.dims, self.keepdim))
+
+
+class Mean(Function):
+    """out = sum(a) / n over ``dims``;  da = g / n broadcast back."""
+
+    def forward(self, a, dims=(), keepdim=False):
+        self.shape, self.dims, self.keepdim = a.shape, dims, keepdim
+        self.count = int(np.prod([a.shape[d] for d in dims])) if dims else 1
+        return np.asarray(a.mean(axis=dims, keepdims=keepdim))
+
+    def backward(self, g):
+        g = g / np.asarray(self.count, dtype=g.dtype)
+        return np.ascontiguousarray(_expand_back(g, self.shape, self.dims, self.keepdim))
+
+
+class Var(Function):
+    """out = sum((a - mean)^2) / (n - correction);  da = g * 2 (a - mean) / (n - correction)."""
+
+    def forward(self, a, dims=(), keepdim=False, correction=1):
+        self.shape, self.dims, self.keepdim = a.shape, dims, keepdim
+        count = int(np.prod([a.shape[d] for d in dims])) if dims else 1
+        self.denominator = max(count - correction, 0)
+        self.centered = a - a.mean(axis=dims, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = (self.centered * self.centered).sum(axis=dims, keepdims=keepdim)
+            return np.asarray(total / np.asarray(self.denominator, dtype=a.dtype))
+
+    def backward(self, g):
+        g = _expand_back(g, self.shape, self.dims, self.keepdim)
+        scale = np.asarray(2 / self.denominator, dtype=g.dtype)
+        return g * self.centered * scale
+
+
+class MaxMin(Function):
+    """out = max (or min) of a.
+
+    Over one ``dim`` the gradient goes to the selected index (the one ``argmax`` returns); over
+    all elements it is split evenly between ties, as PyTorch does.
+    """
+
+    def forward(self, a, dim=None, keepdim=False, largest=True):
+        self.shape, self.dim, self.keepdim = a.shape, dim, keepdim
+        pick = np.argmax if largest else np.argmin
+        if dim is None:
+            value = a.max() if largest else a.min()
+            self.selected = a == value
+            self.selected = self.selected / self.selected.sum()
+            return np.asarray(value)
+        self.indices = pick(a, axis=dim, keepdims=True)
+        out = np.take_along_axis(a, self.indices, axis=dim)
+        return out if keepdim else out.squeeze(dim)
+
+    def backward(self, g):
+        if self.dim is None:
+            return (g * self.selected).astype(g.dtype, copy=False)
+        grad = np.zeros(self.shape, dtype=g.dtype)
+        g = g if self.keepdim else np.expand_dims(g, self.dim)
+        np.put_along_axis(grad, self.indices, g, axis=self.dim)
+        return grad

@@ -1,0 +1,520 @@
+"""`Tensor`: a numpy array that remembers how it was computed, so gradients can flow back.
+
+A tensor holds ``.data`` (an ``np.ndarray``), ``.requires_grad``, ``.grad`` (a Tensor once a
+backward pass reaches it) and ``._ctx``: the `Function` node that produced it (None for leaves).
+Every operator below is a thin method that calls a Function from `minigrad.ops`; the autograd
+machinery lives in `minigrad.autograd`.
+
+dtypes follow PyTorch: Python floats become float32, Python ints int64; float64 arrays stay
+float64. Python and numpy scalars never promote a float32 tensor to float64.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from minigrad import autograd
+from minigrad.ops import elementwise as E
+from minigrad.ops import linalg as L
+from minigrad.ops import movement as M
+from minigrad.ops import reductions as R
+
+float32, float64, int64 = np.float32, np.float64, np.int64
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def as_array(data, dtype=None) -> np.ndarray:
+    """Convert ``data`` to an ndarray with minigrad's dtype rules (see the module docstring)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=np.dtype(dtype))
+    array = np.array(data)
+    if array.dtype.kind == "f":
+        keep = isinstance(data, np.ndarray | np.generic) and array.dtype == np.float64
+        return array if keep or array.dtype == np.float32 else array.astype(np.float32)
+    if array.dtype.kind in "iu":
+        return array.astype(np.int64, copy=False)
+    if array.dtype.kind == "b":
+        return array
+    raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation."""
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "_retains_grad", "__weakref__")
+    __array_priority__ = 1000  # make numpy defer to our operators: np_array * tensor -> Tensor
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = as_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self._hooks = ()
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray) -> Tensor:
+        """Fast constructor for op outputs: no conversion, no checks."""
+        t = object.__new__(Tensor)
+        t.data, t.grad, t._ctx, t._hooks = array, None, None, ()
+        t.requires_grad = t._retains_grad = False
+        return t
+
+    # ---- basic properties -------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape, doc="The shape, a tuple (as numpy).")
+    ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
+    dtype = property(lambda self: self.data.dtype, doc="The numpy dtype.")
+    is_leaf = property(lambda self: self._ctx is None, doc="True unless produced by a recorded op.")
+    grad_fn = property(lambda self: self._ctx, doc="The Function node that produced this tensor.")
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of one dimension (PyTorch's ``size``)."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return self.data.size
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied), like ``tensor.detach().numpy()``."""
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        """The data as nested Python lists."""
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing the data, cut off from the graph."""
+        return Tensor._wrap(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark this leaf as needing a gradient (in place)."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(f"only floating point tensors can require grad, got {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        self._retains_grad = True
+
+    def to(self, dtype) -> Tensor:
+        """Cast to ``dtype`` (differentiable between float types)."""
+        dtype = np.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return Cast.apply(self, dtype=dtype)
+
+    float = lambda self: self.to(np.float32)  # noqa: E731
+    double = lambda self: self.to(np.float64)  # noqa: E731
+    long = lambda self: self.to(np.int64)  # noqa: E731
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require grad")
+        self._hooks = (*self._hooks, hook)
+        return hook
+
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Compute gradients of this tensor with respect to every leaf that requires them."""
+        autograd.backward(self, gradient, retain_graph)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = ""
+        if self.dtype not in (np.float32, np.int64, np.bool_):
+            extras += f", dtype={self.dtype}"
+        if self._ctx is not None:
+            extras += f", grad_fn=<{type(self._ctx).__name__}Backward>"
+        elif self.requires_grad:
+            extras += ", requires_grad=True"
+        return f"tensor({body}{extras})"
+
+    def __hash__(self):
+        return id(self)
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.data)
+
+    # ---- arithmetic -------------------------------------------------------------------------
+    def _lift(self, other) -> Tensor:
+        """Turn a Python/numpy number into a tensor of this tensor's float dtype."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, np.ndarray) and other.ndim:
+            return Tensor(other)
+        if self.data.dtype.kind == "f":
+            return Tensor._wrap(np.asarray(other, dtype=self.data.dtype))
+        return Tensor(other)
+
+    def _binary(self, fn, other, reverse=False):
+        other = self._lift(other)
+        a, b = (other, self) if reverse else (self, other)
+        _check_broadcast(fn.__name__, a.data.shape, b.data.shape)
+        return fn.apply(a, b)
+
+    def __add__(self, other):
+        return self._binary(E.Add, other)
+
+    def __radd__(self, other):
+        return self._binary(E.Add, other, reverse=True)
+
+    def __sub__(self, other):
+        return self._binary(E.Sub, other)
+
+    def __rsub__(self, other):
+        return self._binary(E.Sub, other, reverse=True)
+
+    def __mul__(self, other):
+        return self._binary(E.Mul, other)
+
+    def __rmul__(self, other):
+        return self._binary(E.Mul, other, reverse=True)
+
+    def __truediv__(self, other):
+        return self._binary(E.Div, other)
+
+    def __rtruediv__(self, other):
+        return self._binary(E.Div, other, reverse=True)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, int | float | np.number):
+            return E.PowScalar.apply(self, exponent=exponent)
+        return self._binary(E.Pow, exponent)
+
+    def __rpow__(self, base):
+        return self._binary(E.Pow, base, reverse=True)
+
+    def __neg__(self):
+        return E.Neg.apply(self)
+
+    def __matmul__(self, other):
+        other = self._lift(other)
+        _check_matmul(self.shape, other.shape)
+        return L.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        return self._lift(other).__matmul__(self)
+
+    # ---- comparisons (no gradient) ----------------------------------------------------------
+    def _compare(self, op, other):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._wrap(op(self.data, other))
+
+    __eq__ = lambda self, o: self._compare(np.equal, o)  # noqa: E731
+    __ne__ = lambda self, o: self._compare(np.not_equal, o)  # noqa: E731
+    __lt__ = lambda self, o: self._compare(np.less, o)  # noqa: E731
+    __le__ = lambda self, o: self._compare(np.less_equal, o)  # noqa: E731
+    __gt__ = lambda self, o: self._compare(np.greater, o)  # noqa: E731
+    __ge__ = lambda self, o: self._compare(np.greater_equal, o)  # noqa: E731
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __invert__(self):
+        return Tensor._wrap(~self.data)
+
+    def __and__(self, other):
+        return self._compare(np.logical_and, other)
+
+    def __or__(self, other):
+        return self._compare(np.logical_or, other)
+
+    # ---- unary math -------------------------------------------------------------------------
+    def exp(self):
+        """e^x elementwise."""
+        return E.Exp.apply(self)
+
+    def log(self):
+        """Natural logarithm elementwise."""
+        return E.Log.apply(self)
+
+    def sqrt(self):
+        """Square root elementwise."""
+        return E.Sqrt.apply(self)
+
+    def tanh(self):
+        """Hyperbolic tangent elementwise."""
+        return E.Tanh.apply(self)
+
+    def sigmoid(self):
+        """Logistic sigmoid 1 / (1 + e^-x) elementwise."""
+        return E.Sigmoid.apply(self)
+
+    def relu(self):
+        """max(x, 0) elementwise."""
+        return E.Relu.apply(self)
+
+    def abs(self):
+        """|x| elementwise."""
+        return E.Abs.apply(self)
+
+    __abs__ = abs
+
+    def clamp(self, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
+        """Limit values to [min, max]; either bound may be None."""
+        if min is None and max is None:
+            raise ValueError("clamp(): at least one of min and max must be given")
+        return E.Clamp.apply(self, low=min, high=max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        """Elementwise maximum with another tensor."""
+        return self._binary(E.Maximum, other)
+
+    def minimum(self, other):
+        """Elementwise minimum with another tensor."""
+        return self._binary(E.Minimum, other)
+
+    def masked_fill(self, mask, value):
+        """A copy with ``value`` wherever the boolean ``mask`` (broadcastable to self) is True."""
+        mask = mask if isinstance(mask, Tensor) else Tensor(mask)
+        if mask.dtype != np.bool_:
+            raise TypeError(f"masked_fill(): mask must be bool, got {mask.dtype}")
+        if np.broadcast_shapes(mask.shape, self.shape) != self.shape:
+            raise ValueError(
+                f"masked_fill(): mask of shape {mask.shape} does not broadcast to {self.shape}"
+            )
+        return M.MaskedFill.apply(self, mask, value=value)
+
+    # ---- reductions -------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False):
+        """Sum over ``dim`` (all dimensions when None)."""
+        return R.Sum.apply(self, dims=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        """Arithmetic mean over ``dim`` (all dimensions when None)."""
+        return R.Mean.apply(self, dims=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
+
+    def var(self, dim=None, keepdim=False, correction=1, unbiased=None):
+        """Variance over ``dim``; ``correction=1`` (Bessel) by default, as PyTorch."""
+        if unbiased is not None:
+            correction = int(unbiased)
+        dims = R.normalize_dims(dim, self.ndim)
+        return R.Var.apply(self, dims=dims, keepdim=keepdim, correction=correction)
+
+    def _max_min(self, dim, keepdim, largest):
+        if dim is None:
+            return R.MaxMin.apply(self, largest=largest)
+        (axis,) = R.normalize_dims(dim, self.ndim)
+        values = R.MaxMin.apply(self, dim=axis, keepdim=keepdim, largest=largest)
+        pick = np.argmax if largest else np.argmin
+        return ValuesIndices(values, Tensor._wrap(pick(self.data, axis=axis, keepdims=keepdim)))
+
+    def max(self, dim=None, keepdim=False):
+        """The maximum; with ``dim``, a (values, indices) pair as in PyTorch."""
+        return self._max_min(dim, keepdim, largest=True)
+
+    def min(self, dim=None, keepdim=False):
+        """The minimum; with ``dim``, a (values, indices) pair as in PyTorch."""
+        return self._max_min(dim, keepdim, largest=False)
+
+    def argmax(self, dim=None, keepdim=False):
+        """Index of the maximum (flattened when ``dim`` is None); no gradient."""
+        if dim is None:
+            return Tensor._wrap(np.asarray(self.data.argmax()))
+        return Tensor._wrap(self.data.argmax(axis=dim, keepdims=keepdim))
+
+    def argmin(self, dim=None, keepdim=False):
+        """Index of the minimum (flattened when ``dim`` is None); no gradient."""
+        if dim is None:
+            return Tensor._wrap(np.asarray(self.data.argmin()))
+        return Tensor._wrap(self.data.argmin(axis=dim, keepdims=keepdim))
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True):
+        """The ``k`` largest (or smallest) entries along ``dim``, sorted; no gradient."""
+        data = self.data if largest else -self.data
+        order = np.argsort(-data, axis=dim, kind="stable")
+        indices = np.take(order, np.arange(k), axis=dim)
+        values = np.take_along_axis(self.data, indices, axis=dim)
+        return ValuesIndices(Tensor._wrap(values), Tensor._wrap(indices))
+
+    # ---- shape and movement -----------------------------------------------------------------
+    def reshape(self, *shape):
+        """The same elements in a new shape (one entry may be -1)."""
+        shape = _shape_args(shape)
+        if not _reshape_fits(shape, self.data.size):
+            raise RuntimeError(
+                f"reshape(): shape {shape} is invalid for input of shape {self.shape} "
+                f"({self.data.size} elements)"
+            )
+        return M.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        """Merge dimensions ``start_dim..end_dim`` into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
+        return self.reshape(shape)
+
+    def permute(self, *dims):
+        """Reorder the dimensions."""
+        dims = tuple(d % self.ndim for d in _shape_args(dims))
+        if sorted(dims) != list(range(self.ndim)):
+            raise ValueError(f"permute(): {dims} is not a permutation of {self.ndim} dims")
+        return M.Permute.apply(self, dims=dims)
+
+    def transpose(self, dim0: int, dim1: int):
+        """Swap two dimensions."""
+        dims = list(range(self.ndim))
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        return M.Permute.apply(self, dims=tuple(dims))
+
+    @property
+    def T(self):  # noqa: N802 (PyTorch's name)
+        """All dimensions reversed."""
+        return M.Permute.apply(self, dims=tuple(reversed(range(self.ndim))))
+
+    def unsqueeze(self, dim: int):
+        """Insert a dimension of size 1 at ``dim``."""
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim=None):
+        """Remove dimensions of size 1 (only ``dim`` when given)."""
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        dim = dim % max(self.ndim, 1)
+        if self.ndim == 0 or self.shape[dim] != 1:
+            return self
+        return self.reshape(self.shape[:dim] + self.shape[dim + 1 :])
+
+    def expand(self, *shape):
+        """Broadcast to a larger shape without copying (-1 keeps a dimension)."""
+        shape = _shape_args(shape)
+        lead = len(shape) - self.ndim
+        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        _check_broadcast("expand", self.shape, shape, result=shape)
+        return M.Expand.apply(self, shape=shape)
+
+    def expand_as(self, other):
+        """Broadcast to ``other``'s shape."""
+        return self.expand(other.shape)
+
+    def __getitem__(self, index):
+        return M.GetItem.apply(self, index=_clean_index(index))
+
+    def split(self, split_size, dim: int = 0):
+        """Split into pieces of ``split_size`` (an int, or a list of sizes) along ``dim``."""
+        length = self.shape[dim]
+        if isinstance(split_size, int):
+            sizes = [split_size] * (length // split_size)
+            if length % split_size:
+                sizes.append(length % split_size)
+        else:
+            sizes = list(split_size)
+        if sum(sizes) != length:
+            raise ValueError(f"split(): sizes {sizes} do not add up to {length} along dim {dim}")
+        pieces, start = [], 0
+        prefix = (slice(None),) * (dim % self.ndim)
+        for size in sizes:
+            pieces.append(self[prefix + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        """Split into ``chunks`` nearly equal pieces along ``dim`` (the last may be smaller)."""
+        size = -(-self.shape[dim] // chunks)
+        return self.split(size, dim)
+
+    def gather(self, dim: int, index):
+        """out[i][j] = self[i][index[i][j]] along ``dim`` (torch.gather)."""
+        index = index if isinstance(index, Tensor) else Tensor(index)
+        if index.dtype.kind not in "iu":
+            raise TypeError(f"gather(): index must be an integer tensor, got {index.dtype}")
+        return M.Gather.apply(self, index, dim=dim % self.ndim)
+
+    def contiguous(self):
+        """Return self: minigrad does not expose memory layout."""
+        return self
+
+
+class Cast(autograd.Function):
+    """out = a converted to another dtype;  da = g converted back."""
+
+    def forward(self, a, dtype=None):
+        self.dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g):
+        return g.astype(self.dtype)
+
+
+def _shape_args(shape) -> tuple:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _reshape_fits(shape: tuple, size: int) -> bool:
+    """Whether ``size`` elements fill ``shape`` (which may hold one -1)."""
+    known = int(np.prod([n for n in shape if n != -1]))
+    unknown = shape.count(-1)
+    if unknown == 0:
+        return known == size
+    return unknown == 1 and known > 0 and size % known == 0
+
+
+def _check_broadcast(op: str, a: tuple, b: tuple, result=None) -> None:
+    try:
+        out = np.broadcast_shapes(a, b)
+    except ValueError:
+        out = None
+    if out is None or (result is not None and out != tuple(result)):
+        raise ValueError(f"{op}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together")
+
+
+def _check_matmul(a: tuple, b: tuple) -> None:
+    if not a or not b:
+        raise ValueError(f"matmul: both operands need at least 1 dimension, got {a} and {b}")
+    inner_a, inner_b = a[-1], (b[0] if len(b) == 1 else b[-2])
+    try:
+        np.broadcast_shapes(a[:-2], b[:-2])
+        batch_ok = True
+    except ValueError:
+        batch_ok = False
+    if inner_a != inner_b or not batch_ok:
+        raise ValueError(f"matmul: shapes {a} and {b} are not aligned for a matrix product")
+
+
+def _clean_index(index):
+    """Unwrap tensor indices to arrays and reject float indices with a clear message."""
+    items = index if isinstance(index, tuple) else (index,)
+    cleaned = []
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item.data
+        if isinstance(item, list):
+            item = np.asarray(item)
+        if isinstance(item, float) or (isinstance(item, np.ndarray) and item.dtype.kind == "f"):
+            raise IndexError(
+                "tensors used as indices must be integer or boolean, got a float index"
+            )
+        cleaned.append(item)
+    return tuple(cleaned) if isinstance(index, tuple) else cleaned[0]
