@@ -10,11 +10,6 @@ def manual_seed(seed: int) -> None:
     """Seed every random draw minigrad makes (factories, dropout, parameter init)."""
     global _generator
     _generator = np.random.default_rng(seed)
-    try:
-        from minigrad import kernels
-    except ImportError:  # kernels are optional while the package is being assembled
-        return
-    kernels.seed(seed)
 
 
 def generator() -> np.random.Generator:

@@ -293,7 +293,7 @@ class Tensor:
         mask = mask if isinstance(mask, Tensor) else Tensor(mask)
         if mask.dtype != np.bool_:
             raise TypeError(f"masked_fill(): mask must be bool, got {mask.dtype}")
-        if np.broadcast_shapes(mask.shape, self.shape) != self.shape:
+        if not _broadcasts_to(mask.shape, self.shape):
             raise ValueError(
                 f"masked_fill(): mask of shape {mask.shape} does not broadcast to {self.shape}"
             )
@@ -488,6 +488,14 @@ def _check_broadcast(op: str, a: tuple, b: tuple, result=None) -> None:
         out = None
     if out is None or (result is not None and out != tuple(result)):
         raise ValueError(f"{op}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together")
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to exactly ``target``."""
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
 
 
 def _check_matmul(a: tuple, b: tuple) -> None:

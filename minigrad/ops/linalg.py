@@ -20,10 +20,10 @@ class MatMul(Function):
 
     def backward(self, g):
         a, b = self.a, self.b
-        if len(self.a_shape) == 1:
-            g = np.expand_dims(g, -2)
         if len(self.b_shape) == 1:
             g = np.expand_dims(g, -1)
+        if len(self.a_shape) == 1:
+            g = np.expand_dims(g, -2)
         da = db = None
         if self.needs_input_grad[0]:
             da = unbroadcast(np.matmul(g, np.swapaxes(b, -1, -2)), a.shape).reshape(self.a_shape)

@@ -73,11 +73,13 @@ class CrossEntropy(Function):
         self.target = np.where(self.keep, target, 0)
         top = x.max(axis=1, keepdims=True)
         top = np.where(np.isfinite(top), top, 0)
-        self.lse = top[:, 0] + np.log(np.exp(x - top).sum(axis=1))
+        total = np.exp(x - top).sum(axis=1)
+        self.lse = top[:, 0] + np.log(np.where(total > 0, total, 1))
         picked = x[np.arange(n), self.target]
-        loss = (1 - self.eps) * (self.lse - picked)
-        if self.eps:
-            loss = loss + self.eps * (self.lse - x.mean(axis=1))
+        with np.errstate(invalid="ignore"):
+            loss = (1 - self.eps) * (self.lse - picked)
+            if self.eps:
+                loss = loss + self.eps * (self.lse - x.mean(axis=1))
         return np.where(self.keep, loss, 0).astype(x.dtype, copy=False)
 
     def backward(self, g):

@@ -37,7 +37,7 @@ class Sum(Function):
         return np.asarray(a.sum(axis=dims, keepdims=keepdim))
 
     def backward(self, g):
-        return np.ascontiguousarray(_expand_back(g, self.shape, self.dims, self.keepdim))
+        return _expand_back(g, self.shape, self.dims, self.keepdim)
 
 
 class Mean(Function):
@@ -50,7 +50,7 @@ class Mean(Function):
 
     def backward(self, g):
         g = g / np.asarray(self.count, dtype=g.dtype)
-        return np.ascontiguousarray(_expand_back(g, self.shape, self.dims, self.keepdim))
+        return _expand_back(g, self.shape, self.dims, self.keepdim)
 
 
 class Var(Function):
