@@ -23,16 +23,22 @@ import threading
 
 import numpy as np
 
-_state = threading.local()
+
+class _State(threading.local):
+    """Per-thread switches (class attributes are the defaults every thread starts with)."""
+
+    grad_enabled = True
+    anomaly = False
+    module = None
 
 
-def _get(name: str, default):
-    return getattr(_state, name, default)
+_state = _State()
+Tensor = None  # set by minigrad.tensor (which imports this module) to avoid an import cycle
 
 
 def is_grad_enabled() -> bool:
     """Whether operations are currently recorded for backward."""
-    return _get("grad_enabled", True)
+    return _state.grad_enabled
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -63,7 +69,7 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name
     """Raise as soon as any op produces a NaN/inf, naming the op, forward or backward."""
 
     def __enter__(self):
-        self.previous = _get("anomaly", False)
+        self.previous = _state.anomaly
         _state.anomaly = True
 
     def __exit__(self, *exc):
@@ -82,13 +88,13 @@ def _check_finite(fn: Function, arrays, where: str) -> None:
 
 def current_module() -> str | None:
     """Dotted path of the nn.Module whose forward is running (recorded on each graph node)."""
-    return _get("module", None)
+    return _state.module
 
 
 @contextlib.contextmanager
 def module_scope(path: str):
     """Record ``path`` as the module that produced the ops recorded inside the block."""
-    previous = _get("module", None)
+    previous = _state.module
     _state.module = path
     try:
         yield
@@ -109,20 +115,18 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run forward on the inputs' arrays and record the node when a gradient is needed."""
-        from minigrad.tensor import Tensor
-
         fn = cls()
         out = Tensor._wrap(fn.forward(*[t.data for t in inputs], **options))
-        if _get("grad_enabled", True):
+        if _state.grad_enabled:
             needs = tuple(t.requires_grad for t in inputs)
             if True in needs:
                 fn.parents = inputs
                 fn.needs_input_grad = needs
-                fn.module = _get("module", None)
+                fn.module = _state.module
                 out.requires_grad = True
                 out._ctx = fn
-        if _get("anomaly", False):
-            fn.module = _get("module", None)
+        if _state.anomaly:
+            fn.module = _state.module
             _check_finite(fn, (out.data,), "forward")
         return out
 
@@ -175,8 +179,6 @@ def _topological_order(root) -> list:
 
 def backward(root, grad=None, retain_graph: bool = False) -> None:
     """Backpropagate from ``root``: fill ``.grad`` of every leaf that requires a gradient."""
-    from minigrad.tensor import Tensor
-
     if not root.requires_grad:
         raise RuntimeError("backward(): the tensor does not require grad and has no graph")
     if grad is None:
@@ -191,7 +193,7 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
         if grad.shape != root.shape:
             raise RuntimeError(f"backward(): gradient shape {grad.shape} != tensor {root.shape}")
 
-    anomaly = _get("anomaly", False)
+    anomaly = _state.anomaly
     grads = {id(root): grad}
     for tensor in reversed(_topological_order(root)):
         g = grads.pop(id(tensor), None)

@@ -11,6 +11,7 @@ float64. Python and numpy scalars never promote a float32 tensor to float64.
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -173,7 +174,8 @@ class Tensor:
     def _binary(self, fn, other, reverse=False):
         other = self._lift(other)
         a, b = (other, self) if reverse else (self, other)
-        _check_broadcast(fn.__name__, a.data.shape, b.data.shape)
+        if a.data.shape != b.data.shape:
+            _check_broadcast(fn.__name__, a.data.shape, b.data.shape)
         return fn.apply(a, b)
 
     def __add__(self, other):
@@ -355,6 +357,8 @@ class Tensor:
     def reshape(self, *shape):
         """The same elements in a new shape (one entry may be -1)."""
         shape = _shape_args(shape)
+        if self.data.shape == shape:
+            return self
         if not _reshape_fits(shape, self.data.size):
             raise RuntimeError(
                 f"reshape(): shape {shape} is invalid for input of shape {self.shape} "
@@ -454,6 +458,9 @@ class Tensor:
         return self
 
 
+autograd.Tensor = Tensor
+
+
 class Cast(autograd.Function):
     """out = a converted to another dtype;  da = g converted back."""
 
@@ -474,7 +481,7 @@ def _shape_args(shape) -> tuple:
 
 def _reshape_fits(shape: tuple, size: int) -> bool:
     """Whether ``size`` elements fill ``shape`` (which may hold one -1)."""
-    known = int(np.prod([n for n in shape if n != -1]))
+    known = math.prod(n for n in shape if n != -1)
     unknown = shape.count(-1)
     if unknown == 0:
         return known == size
@@ -490,6 +497,15 @@ def _check_broadcast(op: str, a: tuple, b: tuple, result=None) -> None:
         raise ValueError(f"{op}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together")
 
 
+def _broadcasts(a: tuple, b: tuple) -> bool:
+    """Whether two shapes broadcast together."""
+    try:
+        np.broadcast_shapes(a, b)
+        return True
+    except ValueError:
+        return False
+
+
 def _broadcasts_to(shape: tuple, target: tuple) -> bool:
     """Whether an array of ``shape`` broadcasts to exactly ``target``."""
     try:
@@ -502,11 +518,7 @@ def _check_matmul(a: tuple, b: tuple) -> None:
     if not a or not b:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got {a} and {b}")
     inner_a, inner_b = a[-1], (b[0] if len(b) == 1 else b[-2])
-    try:
-        np.broadcast_shapes(a[:-2], b[:-2])
-        batch_ok = True
-    except ValueError:
-        batch_ok = False
+    batch_ok = len(a) <= 2 or len(b) <= 2 or _broadcasts(a[:-2], b[:-2])
     if inner_a != inner_b or not batch_ok:
         raise ValueError(f"matmul: shapes {a} and {b} are not aligned for a matrix product")
 

@@ -162,11 +162,11 @@ class Relu(Function):
     """out = max(a, 0);  da = g where a > 0, else 0."""
 
     def forward(self, a):
-        self.positive = a > 0
-        return np.where(self.positive, a, 0).astype(a.dtype, copy=False)
+        self.out = np.maximum(a, 0)
+        return self.out
 
     def backward(self, g):
-        return np.where(self.positive, g, 0).astype(g.dtype, copy=False)
+        return g * (self.out > 0)
 
 
 class Abs(Function):
