@@ -19,7 +19,7 @@ Encoding a piece replays the merges in the order they were learned. Merges never
 boundaries, so punctuation stays separate. Characters never seen in training become <unk> (no
 byte-level fallback: not needed for our corpora).
 
-We write our own (about a hundred lines) instead of depending on a tokenizer library: the
+We write our own (one short file) instead of depending on a tokenizer library: the
 project keeps its dependencies to numpy, numba and a few small tools, and BPE is worth reading.
 """
 
