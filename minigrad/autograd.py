@@ -158,21 +158,24 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def _topological_order(root) -> list:
-    """Tensors of the graph behind ``root``, each after every tensor it depends on."""
-    order, visited = [], set()
+    """Tensors of the graph behind ``root``, each after every tensor it depends on.
+
+    Depth-first with an explicit stack (no recursion limit): a tensor is appended once all its
+    parents are. Tensors hash by identity, so they can key sets and dicts.
+    """
+    order, visited = [], {root}
     stack = [(root, False)]
     while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
+        tensor, parents_done = stack.pop()
+        if parents_done:
             order.append(tensor)
             continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
         stack.append((tensor, True))
-        if tensor._ctx is not None and tensor._ctx.parents is not None:
-            for parent in tensor._ctx.parents:
-                if parent.requires_grad and id(parent) not in visited:
+        fn = tensor._ctx
+        if fn is not None and fn.parents is not None:
+            for parent in fn.parents:
+                if parent.requires_grad and parent not in visited:
+                    visited.add(parent)
                     stack.append((parent, False))
     return order
 
@@ -194,39 +197,44 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
             raise RuntimeError(f"backward(): gradient shape {grad.shape} != tensor {root.shape}")
 
     anomaly = _state.anomaly
-    grads = {id(root): grad}
+    grads = {root: grad}  # tensor -> gradient summed over the paths seen so far
     for tensor in reversed(_topological_order(root)):
-        g = grads.pop(id(tensor), None)
+        g = grads.pop(tensor, None)
         if g is None:
             continue
-        if tensor._hooks:
-            for hook in tensor._hooks:
-                result = hook(Tensor._wrap(g))
-                if result is not None:
-                    g = result.data
+        for hook in tensor._hooks:
+            result = hook(Tensor._wrap(g))
+            if result is not None:
+                g = result.data
         fn = tensor._ctx
         if fn is None or tensor._retains_grad:
-            if tensor.grad is None:
-                tensor.grad = Tensor._wrap(g.copy())
-            else:
-                tensor.grad.data = tensor.grad.data + g
-        if fn is None:
-            continue
+            _accumulate_into_grad(tensor, g)
+            if fn is None:
+                continue
         if fn.parents is None:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time ({type(fn).__name__} was "
                 "already freed); use backward(retain_graph=True) for the first call"
             )
         input_grads = fn.backward(g)
-        if not isinstance(input_grads, tuple):
+        if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if anomaly:
             _check_finite(fn, input_grads, "backward")
         for parent, needs, pg in zip(fn.parents, fn.needs_input_grad, input_grads, strict=False):
             if needs and pg is not None:
-                key = id(parent)
-                previous = grads.get(key)
-                grads[key] = pg if previous is None else previous + pg
+                if pg.dtype != parent.data.dtype:  # mixed-precision op: cast back
+                    pg = pg.astype(parent.data.dtype)
+                previous = grads.get(parent)
+                grads[parent] = pg if previous is None else previous + pg
         if not retain_graph:
-            fn.__dict__.clear()
+            fn.__dict__.clear()  # drop the saved arrays; the node stays, marked as freed
             fn.parents = None
+
+
+def _accumulate_into_grad(tensor, g) -> None:
+    """Add ``g`` to ``tensor.grad`` (a fresh copy the first time: gradients may be shared)."""
+    if tensor.grad is None:
+        tensor.grad = Tensor._wrap(np.array(g, copy=True))
+    else:
+        tensor.grad.data = tensor.grad.data + g

@@ -152,8 +152,7 @@ class Tensor:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # identity: tensors key the dicts of the backward pass
 
     def __bool__(self):
         if self.data.size != 1:

@@ -22,11 +22,12 @@ def normalize_dims(dim, ndim: int) -> tuple:
     return tuple(sorted(set(axes))) if ndim else ()
 
 
-def _expand_back(g, shape, axes, keepdim):
-    """Reshape a reduced gradient so it broadcasts against the input again."""
-    if not keepdim:
-        g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
+def _expand_back(g, shape, dims):
+    """Copy a reduced gradient back over the reduced axes, giving an array of ``shape``."""
+    kept = tuple(1 if i in dims else n for i, n in enumerate(shape))
+    grad = np.empty(shape, dtype=g.dtype)
+    grad[...] = g.reshape(kept)
+    return grad
 
 
 class Sum(Function):
@@ -37,7 +38,7 @@ class Sum(Function):
         return np.asarray(a.sum(axis=dims, keepdims=keepdim))
 
     def backward(self, g):
-        return _expand_back(g, self.shape, self.dims, self.keepdim)
+        return _expand_back(g, self.shape, self.dims)
 
 
 class Mean(Function):
@@ -50,7 +51,7 @@ class Mean(Function):
 
     def backward(self, g):
         g = g / np.asarray(self.count, dtype=g.dtype)
-        return _expand_back(g, self.shape, self.dims, self.keepdim)
+        return _expand_back(g, self.shape, self.dims)
 
 
 class Var(Function):
@@ -66,7 +67,7 @@ class Var(Function):
             return np.asarray(total / np.asarray(self.denominator, dtype=a.dtype))
 
     def backward(self, g):
-        g = _expand_back(g, self.shape, self.dims, self.keepdim)
+        g = _expand_back(g, self.shape, self.dims)
         scale = np.asarray(2 / self.denominator, dtype=g.dtype)
         return g * self.centered * scale
 
