@@ -8,6 +8,7 @@
 Read `minigrad.autograd` first: it is the whole idea of backpropagation on one screen.
 """
 
+from minigrad import nn
 from minigrad.autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from minigrad.creation import (
     arange,
@@ -43,12 +44,13 @@ from minigrad.functions import (
 )
 from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.random import manual_seed
+from minigrad.serialization import load, save
 from minigrad.tensor import Tensor, float32, float64, int64
 
 __all__ = [
     "Function", "GradcheckError", "Tensor", "arange", "argmax", "cat", "clamp", "detect_anomaly",
     "enable_grad", "exp", "float32", "float64", "full", "gather", "gradcheck", "int64",
-    "is_grad_enabled", "log", "manual_seed", "masked_fill", "matmul", "maximum", "mean",
-    "minimum", "no_grad", "ones", "ones_like", "rand", "randn", "relu", "sigmoid", "sqrt",
-    "stack", "sum", "tanh", "tensor", "topk", "where", "zeros", "zeros_like",
+    "is_grad_enabled", "load", "log", "manual_seed", "masked_fill", "matmul", "maximum", "mean",
+    "minimum", "nn", "no_grad", "ones", "ones_like", "rand", "randn", "relu", "save", "sigmoid",
+    "sqrt", "stack", "sum", "tanh", "tensor", "topk", "where", "zeros", "zeros_like",
 ]  # fmt: skip

@@ -49,8 +49,13 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None, dtype=np.float32):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        if padding_idx is not None and padding_idx < 0:
-            padding_idx += num_embeddings
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(
+                    f"Embedding: padding_idx {padding_idx} is out of range for "
+                    f"{num_embeddings} embeddings"
+                )
+            padding_idx %= num_embeddings
         self.padding_idx = padding_idx
         self.weight = _empty(num_embeddings, embedding_dim, dtype=dtype)
         init.normal_(self.weight)
@@ -73,17 +78,18 @@ class LayerNorm(Module):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
         self.normalized_shape, self.eps = tuple(shape), eps
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(shape, dtype=dtype))
-            self.bias = Parameter(np.zeros(shape, dtype=dtype)) if bias else None
-        else:
-            self.weight = self.bias = None
+        self.elementwise_affine = elementwise_affine
+        affine, shift = elementwise_affine, elementwise_affine and bias
+        self.register_parameter("weight", Parameter(np.ones(shape, dtype)) if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(shape, dtype)) if shift else None)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}"
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
 
 
 class Dropout(Module):

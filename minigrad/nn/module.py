@@ -3,18 +3,26 @@
 Assigning a `Parameter` or a Module as an attribute registers it, so ``parameters()``,
 ``state_dict()`` and ``train()``/``eval()`` reach the whole tree. Calling a module runs its
 ``forward`` inside a *module scope*: every op recorded there remembers the module's dotted path
-(``encoder.layers.0.self_attn``), which `minigrad.viz` uses to group the graph by module.
+(``encoder.layers.0.self_attn``) on its graph node (``Function.module``), which `minigrad.viz`
+uses to group the graph by module.
+
+Paths are given by the outermost module call: calling a module that is not inside another
+module's forward (and has not been named by an enclosing model yet) names its whole tree, its
+parameters included (``Parameter.name``). The outermost module's own ops are recorded under its
+class name.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from minigrad.autograd import current_module, module_scope
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Module:
@@ -24,50 +32,79 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_path", "")
 
     # ---- registration -----------------------------------------------------------------------
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
-            raise AttributeError("call super().__init__() before assigning attributes")
-        for registry in (self._parameters, self._modules, self._buffers):
-            registry.pop(name, None)
+            raise AttributeError(
+                f"cannot assign '{name}' before {type(self).__name__}.__init__() calls "
+                "super().__init__()"
+            )
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            self.register_parameter(name, value)
         elif isinstance(value, Module):
-            self._modules[name] = value
-        object.__setattr__(self, name, value)
+            self.add_module(name, value)
+        elif name in self._buffers and (value is None or isinstance(value, Tensor)):
+            self._buffers[name] = value  # re-assigning a buffer keeps it a buffer, as PyTorch
+            object.__setattr__(self, name, value)
+        elif name in self._parameters and value is None:
+            self._parameters[name] = None  # a None placeholder stays registered, as PyTorch
+            object.__setattr__(self, name, value)
+        else:
+            for registry in (self._parameters, self._modules, self._buffers):
+                registry.pop(name, None)
+            object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
         for registry in (self._parameters, self._modules, self._buffers):
             registry.pop(name, None)
         object.__delattr__(self, name)
 
-    def register_buffer(self, name: str, value: Tensor | None) -> None:
-        """Register a non-trainable tensor that is part of the state dict (e.g. a fixed table)."""
-        object.__setattr__(self, name, value)
+    def register_buffer(self, name: str, value: Tensor | None, persistent: bool = True) -> None:
+        """Register a non-trainable tensor (e.g. a fixed table) that belongs to the module.
+
+        A persistent buffer is part of ``state_dict()``; ``persistent=False`` keeps it out (for
+        tables rebuilt by ``__init__``, such as sinusoidal positional encodings).
+        """
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"register_buffer('{name}'): expected a Tensor or None, got {value!r}")
+        for registry in (self._parameters, self._modules):
+            registry.pop(name, None)
         self._buffers[name] = value
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, value)
 
     def register_parameter(self, name: str, value: Parameter | None) -> None:
         """Register a parameter under ``name`` (None leaves a placeholder, as PyTorch)."""
-        if value is None:
-            self._parameters[name] = None
-            object.__setattr__(self, name, None)
-        else:
-            setattr(self, name, value)
+        if value is not None and not isinstance(value, Parameter):
+            raise TypeError(f"register_parameter('{name}'): expected a Parameter, got {value!r}")
+        self._modules.pop(name, None)
+        self._buffers.pop(name, None)
+        self._parameters[name] = value
+        object.__setattr__(self, name, value)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a sub-module under ``name``."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module('{name}'): expected a Module, got {type(module).__name__}")
+        self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
         self._modules[name] = module
         object.__setattr__(self, name, module)
 
     # ---- running ----------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
+        """The computation; every subclass overrides it."""
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
     def __call__(self, *args, **kwargs):
-        if current_module() is None:
+        if not self._path and current_module() is None:
             self._name_tree()
         with module_scope(self._path or type(self).__name__):
             return self.forward(*args, **kwargs)
@@ -77,7 +114,7 @@ class Module:
         for path, module in self.named_modules():
             object.__setattr__(module, "_path", path)
             for name, p in module._parameters.items():
-                if p is not None and p.name is None:
+                if p is not None:
                     p.name = f"{path}.{name}" if path else name
 
     # ---- traversal --------------------------------------------------------------------------
@@ -119,8 +156,8 @@ class Module:
                     seen.add(id(p))
                     yield (f"{path}.{name}" if path else name), p
 
-    def parameters(self):
-        """Every parameter of the tree (each once)."""
+    def parameters(self) -> list[Parameter]:
+        """Every parameter of the tree, each once, in registration order (a list)."""
         return [p for _, p in self.named_parameters()]
 
     def named_buffers(self):
@@ -130,23 +167,41 @@ class Module:
                 if b is not None:
                     yield (f"{path}.{name}" if path else name), b
 
-    def num_parameters(self) -> int:
-        """Total number of trainable scalars."""
-        return sum(p.data.size for p in self.parameters())
+    def buffers(self) -> list[Tensor]:
+        """Every registered buffer (a list)."""
+        return [b for _, b in self.named_buffers()]
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """Total number of scalars in the parameters (shared ones counted once)."""
+        return sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def apply(self, fn) -> Module:
+        """Call ``fn(module)`` on every sub-module (depth first) and then on this one, as
+        PyTorch; used for custom initialisation: ``model.apply(init_weights)``."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     # ---- modes and gradients ----------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
-        """Switch the whole tree to training mode (dropout on)."""
+        """Switch the whole tree to training mode (dropout on); returns self."""
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
 
     def eval(self) -> Module:
-        """Switch the whole tree to evaluation mode (dropout off)."""
+        """Switch the whole tree to evaluation mode (dropout off); returns self."""
         return self.train(False)
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter; returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear the gradients of all parameters."""
+        """Clear the gradients of all parameters (to None, or to zeros)."""
         for p in self.parameters():
             if set_to_none or p.grad is None:
                 p.grad = None
@@ -154,64 +209,88 @@ class Module:
                 p.grad.data = np.zeros_like(p.data)
 
     # ---- state ------------------------------------------------------------------------------
-    def state_dict(self) -> OrderedDict:
-        """Dotted name -> numpy array (a copy) of every parameter and buffer."""
-        state = OrderedDict()
+    def _state_tensors(self) -> OrderedDict:
+        """Dotted name -> tensor of every parameter and persistent buffer, in PyTorch's order."""
+        own = OrderedDict()
         for path, module in self.named_modules():
-            entries = list(module._parameters.items()) + list(module._buffers.items())
-            for name, t in entries:
-                if t is not None:
-                    state[f"{path}.{name}" if path else name] = t.data.copy()
-        return state
-
-    def load_state_dict(self, state_dict, strict: bool = True):
-        """Copy arrays into parameters/buffers; with ``strict`` every key and shape must match.
-
-        Returns (missing_keys, unexpected_keys) like PyTorch.
-        """
-        own = {}
-        for path, module in self.named_modules():
-            entries = list(module._parameters.items()) + list(module._buffers.items())
-            for name, t in entries:
+            buffers = [
+                (n, b) for n, b in module._buffers.items() if n not in module._non_persistent
+            ]
+            for name, t in list(module._parameters.items()) + buffers:
                 if t is not None:
                     own[f"{path}.{name}" if path else name] = t
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        mismatched = [
-            f"{k}: expected {own[k].shape}, got {np.shape(state_dict[k])}"
-            for k in own
-            if k in state_dict and tuple(np.shape(state_dict[k])) != own[k].shape
-        ]
+        return own
+
+    def state_dict(self) -> OrderedDict:
+        """Dotted name -> numpy array (a copy) of every parameter and persistent buffer.
+
+        Unlike PyTorch (tensors sharing storage) the values are independent copies, so a state
+        dict taken now is not changed by later training steps.
+        """
+        return OrderedDict((k, t.data.copy()) for k, t in self._state_tensors().items())
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays (or tensors) into the parameters and buffers, cast to their dtypes.
+
+        Shapes must always match; with ``strict`` (the default) the keys must match exactly too.
+        All problems are reported together in one RuntimeError, as PyTorch does. Returns
+        ``(missing_keys, unexpected_keys)``.
+        """
+        own = self._state_tensors()
+        values = {k: _as_array(k, v) for k, v in state_dict.items()}
+        missing = [k for k in own if k not in values]
+        unexpected = [k for k in values if k not in own]
         problems = []
         if strict and missing:
-            problems.append(f"missing keys: {missing}")
+            problems.append("Missing key(s) in state_dict: " + ", ".join(missing))
         if strict and unexpected:
-            problems.append(f"unexpected keys: {unexpected}")
-        if mismatched:
-            problems.append(f"shape mismatches: {mismatched}")
+            problems.append("Unexpected key(s) in state_dict: " + ", ".join(unexpected))
+        for key, t in own.items():
+            if key in values and values[key].shape != t.shape:
+                problems.append(
+                    f"size mismatch for {key}: copying a param with shape {values[key].shape} "
+                    f"from checkpoint, the shape in current model is {t.shape}"
+                )
         if problems:
             raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}: " + "; ".join(problems)
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(problems)
             )
         for key, t in own.items():
-            if key in state_dict:
-                value = state_dict[key]
-                value = value.data if isinstance(value, Tensor) else np.asarray(value)
-                t.data = value.astype(t.dtype, copy=True)
-        return missing, unexpected
+            if key in values:
+                t.data = values[key].astype(t.dtype, copy=True)
+        return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ---------------------------------------------------------------------------
     def extra_repr(self) -> str:
         """One-line description of this module's own settings (override in layers)."""
         return ""
 
+    def _child_lines(self) -> list[str]:
+        """``(name): repr`` for each child; containers may compress repeats."""
+        return [f"({name}): " + _indent(repr(child)) for name, child in self.named_children()]
+
     def __repr__(self) -> str:
-        lines = [f"({name}): " + _indent(repr(child)) for name, child in self.named_children()]
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        lines = extra_lines + self._child_lines()
+        body = ""
+        if len(extra_lines) == 1 and len(lines) == 1:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{type(self).__name__}({body})"
 
 
 def _indent(text: str) -> str:
     return text.replace("\n", "\n  ")
+
+
+def _as_array(key: str, value) -> np.ndarray:
+    """A state-dict value as an array, or a clear error naming the key."""
+    if isinstance(value, Tensor):
+        return value.data
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"load_state_dict: value for '{key}' is not numeric ({array.dtype})")
+    return array

@@ -1,0 +1,50 @@
+"""Gradient utilities: ``clip_grad_norm_`` (as ``torch.nn.utils.clip_grad_norm_``)."""
+
+import math
+
+import numpy as np
+
+from minigrad.tensor import Tensor
+
+
+def clip_grad_norm_(
+    parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False
+) -> np.float64:
+    """Scale all gradients together so that their joint norm is at most ``max_norm``.
+
+    The total norm is the ``norm_type``-norm of the vector of all gradient entries (``inf`` for
+    the largest absolute value). When it exceeds ``max_norm`` every gradient is multiplied, in
+    place, by ``max_norm / (total_norm + 1e-6)`` (PyTorch's coefficient). Parameters without a
+    gradient are skipped.
+
+    Returns the total norm *before* clipping as a ``numpy.float64``: a Python ``float``
+    subclass that also has ``.item()``, where PyTorch returns a 0-d tensor. It is computed in
+    float64.
+    """
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    grads = [p.grad for p in parameters if p.grad is not None]
+    norm_type = float(norm_type)
+    if not grads:
+        return np.float64(0.0)
+    if math.isinf(norm_type):
+        total = max(float(np.abs(g.data).max(initial=0.0)) for g in grads)
+    else:
+        total = sum(_power_sum(g.data, norm_type) for g in grads) ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}; "
+            "pass error_if_nonfinite=False to clip anyway"
+        )
+    coef = max_norm / (total + 1e-6)
+    if coef < 1:
+        with np.errstate(invalid="ignore"):  # an inf gradient becomes NaN, as in PyTorch
+            for g in grads:
+                g.data = g.data * g.data.dtype.type(coef)
+    return np.float64(total)
+
+
+def _power_sum(a: np.ndarray, p: float) -> float:
+    """sum |a|^p in float64 (p = 2 without the abs and the pow)."""
+    a = a.astype(np.float64, copy=False).ravel()
+    return float(a @ a) if p == 2 else float(np.sum(np.abs(a) ** p))

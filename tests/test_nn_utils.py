@@ -1,0 +1,55 @@
+"""nn.utils.clip_grad_norm_: total norm and in-place scaling, as PyTorch."""
+
+import math
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import nn
+from minigrad.nn.utils import clip_grad_norm_
+
+
+def _params_with_grads(*grads):
+    params = []
+    for g in grads:
+        p = nn.Parameter(np.zeros(np.shape(g), np.float32))
+        p.grad = minigrad.tensor(np.asarray(g, np.float32))
+        params.append(p)
+    return params
+
+
+def test_clips_to_max_norm_with_pytorch_coefficient():
+    params = _params_with_grads([3.0, 0.0], [[4.0]])
+    norm = clip_grad_norm_(params, max_norm=1.0)
+    assert isinstance(norm, float) and norm == pytest.approx(5.0) and norm.item() == norm
+    coef = 1.0 / (5.0 + 1e-6)
+    np.testing.assert_allclose(params[0].grad.numpy(), [3 * coef, 0], rtol=1e-6)
+    np.testing.assert_allclose(params[1].grad.numpy(), [[4 * coef]], rtol=1e-6)
+    assert params[0].grad.dtype == np.float32
+
+
+def test_leaves_small_gradients_alone_and_skips_missing_ones():
+    params = _params_with_grads([0.3, 0.4])
+    params.append(nn.Parameter(np.zeros(2, np.float32)))  # no gradient
+    assert clip_grad_norm_(params, max_norm=1.0) == pytest.approx(0.5)
+    np.testing.assert_array_equal(params[0].grad.numpy(), np.float32([0.3, 0.4]))
+    assert clip_grad_norm_([], 1.0) == 0.0
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 3.0, math.inf])
+def test_other_norm_types(norm_type):
+    grads = [np.array([1.0, -2.0]), np.array([[-3.0]])]
+    params = _params_with_grads(*grads)
+    flat = np.concatenate([g.ravel() for g in grads])
+    expected = np.abs(flat).max() if math.isinf(norm_type) else np.linalg.norm(flat, norm_type)
+    assert clip_grad_norm_(params, 0.5, norm_type=norm_type) == pytest.approx(expected)
+    clipped = np.concatenate([p.grad.numpy().ravel() for p in params])
+    np.testing.assert_allclose(clipped, flat * 0.5 / (expected + 1e-6), rtol=1e-6)
+
+
+def test_accepts_a_single_parameter_and_reports_nonfinite_norms():
+    (p,) = _params_with_grads([np.inf, 1.0])
+    assert math.isinf(clip_grad_norm_(p, 1.0))
+    with pytest.raises(RuntimeError, match="error_if_nonfinite"):
+        clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
