@@ -1,0 +1,176 @@
+"""`trace` and `trace_backward`: read a recorded graph into a `Trace` (it never changes it).
+
+Two ways to get gradients into the picture:
+
+* ``tr = viz.trace_backward(loss)`` in place of ``loss.backward()``: it traces the graph, runs the
+  ordinary backward pass (parameters get ``.grad`` exactly as usual, so an optimizer step can
+  follow) and records the gradient of every node and every edge on the way.
+* ``tr = viz.trace(loss)`` before (or without) backward: the structure only; leaves, and tensors
+  that called ``retain_grad()``, show the ``.grad`` they hold at trace time.
+
+A backward pass without ``retain_graph=True`` frees the graph, so ``trace`` after it fails with a
+message saying what to do instead.
+"""
+
+from __future__ import annotations
+
+from minigrad import autograd
+from minigrad.nn.parameter import Parameter
+from minigrad.tensor import Tensor
+from minigrad.viz.graph import CONSTANT, INPUT, OP, PARAM, Edge, Node, Trace
+from minigrad.viz.residual import find_residuals
+from minigrad.viz.stats import GradStats
+
+_FREED = (
+    "trace(): the graph behind this tensor was freed by backward(); call "
+    "minigrad.viz.trace_backward(loss) instead of loss.backward() (it traces, then runs "
+    "backward), or trace() before backward, or backward(retain_graph=True)"
+)
+
+
+def _walk(root: Tensor) -> list[Tensor]:
+    """Every tensor of the graph behind ``root``, each after its inputs (iterative DFS)."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
+            continue
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        stack.append((tensor, True))
+        fn = tensor._ctx
+        if fn is not None:
+            if fn.parents is None:
+                raise RuntimeError(_FREED)
+            stack.extend((p, False) for p in reversed(fn.parents) if id(p) not in seen)
+    return order
+
+
+def _node(i: int, tensor: Tensor) -> Node:
+    fn = tensor._ctx
+    grad = GradStats.of(tensor.grad.data) if tensor.grad is not None else None
+    common = dict(shape=tuple(tensor.shape), dtype=str(tensor.dtype), grad=grad)
+    if fn is not None:
+        return Node(i, OP, type(fn).__name__, module=fn.module, **common)
+    if isinstance(tensor, Parameter):
+        return Node(i, PARAM, "Parameter", name=tensor.name, ops=0, **common)
+    kind = INPUT if tensor.requires_grad else CONSTANT
+    return Node(i, kind, kind.capitalize(), ops=0, **common)
+
+
+def _module_types(model) -> dict[str, str]:
+    if model is None:
+        return {}
+    return {path or type(m).__name__: type(m).__name__ for path, m in model.named_modules()}
+
+
+def _build(tensors: list[Tensor], model) -> Trace:
+    ids = {id(t): i for i, t in enumerate(tensors)}
+    nodes = {i: _node(i, t) for i, t in enumerate(tensors)}
+    edges = [
+        Edge(ids[id(p)], i, slot)
+        for i, t in enumerate(tensors)
+        if t._ctx is not None
+        for slot, p in enumerate(t._ctx.parents)
+    ]
+    trace = Trace(nodes, edges, root=len(tensors) - 1, module_types=_module_types(model))
+    trace.traced_ops = trace.count(OP)
+    trace.residuals = find_residuals(trace)
+    skips = {(b.skip, b.add) for b in trace.residuals}
+    for e in edges:
+        e.residual = (e.src, e.dst) in skips
+    return trace
+
+
+def trace(tensor: Tensor, model=None) -> Trace:
+    """The graph behind ``tensor`` as a `Trace` (structure, plus any ``.grad`` already held).
+
+    ``model`` (optional, the root nn.Module) lets collapsed groups show their class names.
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"trace(): expected a minigrad Tensor, got {type(tensor).__name__}")
+    return _build(_walk(tensor), model)
+
+
+class _Recorder:
+    """Wraps each node's backward for one pass, summarising the gradients that go through it.
+
+    The wrapper is an instance attribute that shadows the class's ``backward``; it is removed
+    when the pass ends (backward without retain_graph clears it together with the node).
+    """
+
+    def __init__(self, trace: Trace, tensors: list[Tensor]):
+        self.trace, self.tensors = trace, tensors
+        self.ids = {id(t): i for i, t in enumerate(tensors)}
+        self.edges = {(e.src, e.dst, e.slot): e for e in trace.edges}
+        self.leaf_sums: dict[int, object] = {}
+        self.blocks_by_skip: dict[int, list[int]] = {}
+        for k, block in enumerate(trace.residuals):
+            self.blocks_by_skip.setdefault(block.skip, []).append(k)
+        self.sublayer_sums: dict[int, object] = {}
+
+    def install(self) -> None:
+        for i, t in enumerate(self.tensors):
+            fn = t._ctx
+            if fn is not None:
+                fn.backward = self._wrap(i, fn, fn.backward)
+
+    def remove(self) -> None:
+        for t in self.tensors:
+            if t._ctx is not None:
+                t._ctx.__dict__.pop("backward", None)
+
+    def _wrap(self, i: int, fn, original):
+        def backward(grad):
+            input_grads = original(grad)
+            as_tuple = input_grads if isinstance(input_grads, tuple) else (input_grads,)
+            self._record(i, fn, grad, as_tuple)
+            return input_grads
+
+        return backward
+
+    def _record(self, i: int, fn, grad, input_grads) -> None:
+        self.trace.nodes[i].grad = GradStats.of(grad)
+        flows = zip(fn.parents, fn.needs_input_grad, input_grads, strict=False)
+        for slot, (parent, needs, g) in enumerate(flows):
+            if not needs or g is None:
+                continue
+            src = self.ids[id(parent)]
+            self.edges[(src, i, slot)].grad = GradStats.of(g)
+            if parent._ctx is None:
+                previous = self.leaf_sums.get(src)
+                self.leaf_sums[src] = g if previous is None else previous + g
+            for k in self.blocks_by_skip.get(src, ()):
+                if i in self.trace.residuals[k].sublayer:
+                    previous = self.sublayer_sums.get(k)
+                    self.sublayer_sums[k] = g if previous is None else previous + g
+
+    def finish(self) -> None:
+        for src, total in self.leaf_sums.items():
+            self.trace.nodes[src].grad = GradStats.of(total)
+        for k, block in enumerate(self.trace.residuals):
+            skip = [e.grad for e in self.trace.edges if (e.src, e.dst) == (block.skip, block.add)]
+            block.skip_grad = GradStats.combine(skip)
+            if k in self.sublayer_sums:
+                block.sublayer_grad = GradStats.of(self.sublayer_sums[k])
+
+
+def trace_backward(loss: Tensor, gradient=None, retain_graph: bool = False, model=None) -> Trace:
+    """Trace the graph behind ``loss``, then run ``loss.backward(gradient, retain_graph)``,
+    recording the gradient of every node and edge and the skip/sublayer split of every
+    residual block. Use it where you would call ``loss.backward()``.
+    """
+    if not isinstance(loss, Tensor):
+        raise TypeError(f"trace_backward(): expected a minigrad Tensor, got {type(loss).__name__}")
+    tensors = _walk(loss)
+    result = _build(tensors, model)
+    recorder = _Recorder(result, tensors)
+    recorder.install()
+    try:
+        autograd.backward(loss, gradient, retain_graph)
+    finally:
+        recorder.remove()
+    recorder.finish()
+    return result
