@@ -1,0 +1,53 @@
+"""minigrad.viz reports: gradient_flow tables and the matplotlib plots (PNG files)."""
+
+import math
+
+import numpy as np
+import pytest
+from test_viz_trace import traced_mlp
+
+import minigrad.nn as nn
+from minigrad import viz
+from minigrad.viz.flow import layer_of
+
+
+def test_layer_of_uses_numbered_prefix_else_owner():
+    assert layer_of("encoder.layers.3.self_attn.w_q.weight") == "encoder.layers.3"
+    assert layer_of("generator.proj.weight") == "generator.proj"
+    assert layer_of("scale") == "scale"
+
+
+def test_gradient_flow_norms_match_parameters():
+    model, _ = traced_mlp()
+    flow = viz.gradient_flow(model)
+    for row, (name, p) in zip(flow.params, model.named_parameters(), strict=True):
+        assert row.name == name and row.grad.norm == pytest.approx(np.linalg.norm(p.grad.data))
+    block = [p.grad.data for p in model.blocks[2].parameters()]
+    expected = math.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in block))
+    assert flow.layer_norms()["blocks.2"] == pytest.approx(expected, rel=1e-6)
+    assert [name for name, _ in flow.layers] == ["inp", "blocks.0", "blocks.1", "blocks.2", "out"]
+    text = flow.table()
+    assert "blocks.1.fc2.weight" in text and "(8, 16)" in text
+
+
+def test_gradient_flow_flags_missing_gradients():
+    model = nn.Linear(2, 2)
+    assert "no grad" in viz.gradient_flow(model).table(per_parameter=False)
+    with pytest.raises(ValueError, match="no parameters"):
+        viz.gradient_flow(nn.ReLU())
+
+
+def test_plots_write_png_files(tmp_path):
+    model, tr = traced_mlp()
+    flow = viz.gradient_flow(model)
+    viz.plot_gradient_flow({"a": flow, "b": flow}, path=tmp_path / "flow.png")
+    viz.plot_residuals({"mlp": tr}, path=tmp_path / "res.png")
+    weights = np.random.default_rng(0).dirichlet(np.ones(4), size=(2, 3))
+    viz.attention_heatmap(weights, ["a", "b", "c", "d"], ["x", "y", "z"], path=tmp_path / "att.png")
+    for name in ("flow.png", "res.png", "att.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_attention_heatmap_checks_labels():
+    with pytest.raises(ValueError, match="3 query and 2 key labels"):
+        viz.attention_heatmap(np.ones((3, 3)), ["a", "b"], ["x", "y", "z"])

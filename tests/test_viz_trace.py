@@ -1,0 +1,186 @@
+"""minigrad.viz tracing: graph structure, per-node/edge gradients, residual blocks.
+
+Also home of the small models the other viz tests share (`ResidualMLP`, `traced_mlp`).
+"""
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.nn as nn
+from minigrad import viz
+
+
+class Block(nn.Module):
+    """norm(x + fc2(relu(fc1(x)))): a post-norm residual block."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.fc1, self.fc2, self.norm = nn.Linear(d, 2 * d), nn.Linear(2 * d, d), nn.LayerNorm(d)
+
+    def forward(self, x):
+        return self.norm(x + self.fc2(self.fc1(x).relu()))
+
+
+class ResidualMLP(nn.Module):
+    """inp -> n residual blocks -> out."""
+
+    def __init__(self, d=8, n=3):
+        super().__init__()
+        self.inp = nn.Linear(3, d)
+        self.blocks = nn.ModuleList([Block(d) for _ in range(n)])
+        self.out = nn.Linear(d, 1)
+
+    def forward(self, x):
+        h = self.inp(x)
+        for block in self.blocks:
+            h = block(h)
+        return self.out(h)
+
+
+def traced_mlp(n=3, **kwargs):
+    """A seeded ResidualMLP, its loss traced with gradients."""
+    minigrad.manual_seed(0)
+    model = ResidualMLP(n=n)
+    x = minigrad.tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    loss = (model(x) ** 2).mean()
+    return model, viz.trace_backward(loss, model=model, **kwargs)
+
+
+def micrograd_expression():
+    """L = (a*b + c) * f, Karpathy's micrograd example."""
+    a, b, c, f = (minigrad.tensor(v, requires_grad=True) for v in (2.0, -3.0, 10.0, -2.0))
+    return (a, b, c, f), (a * b + c) * f
+
+
+def test_micrograd_expression_nodes_edges_and_gradients():
+    (a, b, c, f), loss = micrograd_expression()
+    tr = viz.trace_backward(loss)
+    assert (tr.count(), tr.count("op"), tr.count("input"), len(tr.edges)) == (7, 3, 4, 6)
+    assert [n.op for n in tr.nodes.values() if n.kind == "op"] == ["Mul", "Add", "Mul"]
+    assert tr.root == max(tr.nodes) and tr.nodes[tr.root].grad.norm == 1.0
+    add = tr.find(op="Add")[0]
+    assert add.grad.norm == pytest.approx(2.0)  # dL/d(a*b+c) = |f|
+    leaf_grads = {n.id: n.grad.norm for n in tr.nodes.values() if n.kind == "input"}
+    assert sorted(leaf_grads.values()) == pytest.approx(
+        sorted(abs(t.grad.item()) for t in (a, b, c, f))
+    )
+
+
+def test_parameter_nodes_are_named_and_gradients_match_backward():
+    model, tr = traced_mlp()
+    for name, p in model.named_parameters():
+        (node,) = tr.find(name=name)
+        assert node.kind == "param" and node.shape == p.shape
+        assert node.grad.norm == pytest.approx(np.linalg.norm(p.grad.data), rel=1e-6)
+    assert "blocks.1.fc2" in tr.clusters() and tr.find(op="Linear", module="blocks.1.fc2")
+
+
+def test_edge_gradients_add_up_to_node_gradient():
+    x = minigrad.tensor(np.arange(1.0, 5.0), requires_grad=True)
+    h = x.exp()
+    h.retain_grad()
+    loss = (h * h).sum() + h.sum()
+    tr = viz.trace_backward(loss)
+    (exp,) = tr.find(op="Exp")
+    outgoing = [e for e in tr.edges if e.src == exp.id]
+    assert len(outgoing) == 3  # h*h (twice) and h.sum()
+    assert exp.grad.norm == pytest.approx(np.linalg.norm(h.grad.data))
+    first = tr.edge(exp.id, tr.find(op="Mul")[0].id)
+    assert first.grad.norm == pytest.approx(np.linalg.norm(h.data))  # d(h*h)/dh per slot = h
+
+
+def test_grad_stats_flag_zeros_and_nonfinite():
+    stats = viz.GradStats.of(np.array([0.0, 3.0, -4.0, 0.0]))
+    assert (stats.norm, stats.max_abs, stats.zero_fraction, stats.nonfinite) == (
+        5.0,
+        4.0,
+        0.5,
+        False,
+    )
+    x = minigrad.tensor([-1.0, 1.0], requires_grad=True)
+    with np.errstate(all="ignore"):
+        tr = viz.trace_backward(x.sqrt().sum())
+    assert tr.nodes[0].grad.nonfinite and "NaN" in str(tr.nodes[0].grad)
+
+
+def test_trace_after_backward_explains_and_retained_graph_works():
+    _, loss = micrograd_expression()
+    loss.backward(retain_graph=True)
+    assert viz.trace(loss).nodes[0].grad is not None  # leaves show their .grad
+    loss.backward()
+    with pytest.raises(RuntimeError, match="trace_backward"):
+        viz.trace(loss)
+    with pytest.raises(TypeError, match="Tensor"):
+        viz.trace(np.ones(3))
+
+
+def test_trace_backward_leaves_no_instrumentation_and_frees_like_backward():
+    _, loss = micrograd_expression()
+    viz.trace_backward(loss, retain_graph=True)
+    assert "backward" not in vars(loss._ctx) and loss._ctx.parents is not None
+    viz.trace_backward(loss)
+    assert loss._ctx.parents is None
+
+
+def test_constants_are_traced_but_hidden_by_default():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    tr = viz.trace(x * 3.0)
+    assert tr.count("constant") == 1 and viz.view(tr).count("constant") == 0
+    assert viz.view(tr, show_constants=True).count("constant") == 1
+
+
+def test_residual_blocks_found_with_skip_and_sublayer_gradients():
+    model, tr = traced_mlp()
+    assert [b.name for b in tr.residuals] == [f"blocks.{i} / fc1" for i in range(3)]
+    skips = [e for e in tr.edges if e.residual]
+    assert len(skips) == 3 and all(tr.nodes[e.dst].op == "Add" for e in skips)
+    # Check block 1 against gradients computed directly: skip = grad of the Add's output,
+    # sublayer = (grad at the block input) - skip.
+    minigrad.manual_seed(0)
+    model = ResidualMLP()
+    x = minigrad.tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    seen = {}
+    block = model.blocks[1]
+    original = block.forward
+
+    def forward(h):
+        h.retain_grad()
+        s = h + block.fc2(block.fc1(h).relu())
+        s.retain_grad()
+        seen.update(h=h, s=s)
+        return block.norm(s)
+
+    object.__setattr__(block, "forward", forward)
+    (model(x) ** 2).mean().backward()
+    object.__setattr__(block, "forward", original)
+    skip, sub = seen["s"].grad.data, seen["h"].grad.data - seen["s"].grad.data
+    b = tr.residuals[1]
+    assert b.skip_grad.norm == pytest.approx(np.linalg.norm(skip), rel=1e-5)
+    assert b.sublayer_grad.norm == pytest.approx(np.linalg.norm(sub), rel=1e-4)
+    assert b.ratio == pytest.approx(np.linalg.norm(sub) / np.linalg.norm(skip), rel=1e-4)
+    assert "blocks.1 / fc1" in viz.residual_report(tr)
+
+
+def test_plain_reuse_is_not_a_residual_block():
+    (a, b, *_), _ = micrograd_expression()
+    assert viz.trace(a * b + a).residuals == []
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_residuals_detected_in_transformer_encoder_layer(norm_first):
+    layers = pytest.importorskip("transformer.layers")
+
+    class Wrapper(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = layers.EncoderLayer(16, 2, 32, dropout=0.0, norm_first=norm_first)
+
+        def forward(self, x):
+            return self.layer(x)
+
+    model = Wrapper()
+    x = minigrad.tensor(np.random.default_rng(1).standard_normal((1, 4, 16)), requires_grad=True)
+    tr = viz.trace_backward(model(x).sum(), model=model)
+    assert [b.name for b in tr.residuals] == ["layer / self_attn", "layer / feed_forward"]
+    assert all(b.skip_grad.norm > 0 and b.sublayer_grad.norm > 0 for b in tr.residuals)
