@@ -30,6 +30,15 @@ def test_draw_tensor_without_gradients_has_no_legend():
     assert "Mul" in src and "legend" not in src and "|g|" not in src
 
 
+def test_named_scalars_show_value_and_signed_gradient():
+    (a, b, c, f), loss = micrograd_expression()
+    src = viz.draw(viz.trace_backward(loss, names={"a": a, "f": f, "L": loss})).source
+    assert "a\\nvalue 2\\ngrad 6" in src  # dL/da = b * f = 6
+    assert "f\\nvalue -2\\ngrad 4" in src and "L = Mul" in src
+    with pytest.raises(TypeError, match="names"):
+        viz.trace(loss, names={"a": 2.0})
+
+
 def test_nonfinite_and_vanishing_gradients_are_marked():
     x = minigrad.tensor([-1.0, 4.0], requires_grad=True)
     y = minigrad.tensor([1.0, 2.0], requires_grad=True)

@@ -28,7 +28,8 @@ class Node:
     (a Parameter leaf; ``name`` is its dotted name), ``input`` (another leaf that requires grad),
     ``constant`` (a leaf without grad) or ``module`` (a collapsed module; ``name`` is its path and
     ``ops``/``params`` count what it hides). ``module`` is the module path the node belongs to.
-    ``grad`` summarises the gradient of the node's output (None before backward).
+    ``grad`` summarises the gradient of the node's output (None before backward). Tensors named
+    in ``trace(..., names=)`` carry that ``name``; one-element tensors carry their ``value``.
     """
 
     id: int
@@ -41,6 +42,7 @@ class Node:
     grad: GradStats | None = None
     ops: int = 1
     params: int = 0
+    value: float | None = None
 
     @property
     def scope(self) -> str | None:

@@ -17,6 +17,7 @@ from minigrad.tensor import Tensor
 from minigrad.viz import paths
 from minigrad.viz.collapse import view
 from minigrad.viz.graph import CONSTANT, INPUT, MODULE, OP, PARAM, Edge, Node, Trace
+from minigrad.viz.stats import GradStats
 from minigrad.viz.style import NONFINITE, VANISHING, Scale
 from minigrad.viz.tracing import trace as trace_graph
 
@@ -70,28 +71,42 @@ def _fmt_shape(shape: tuple) -> str:
     return "(" + ", ".join(map(str, shape)) + ")" if len(shape) != 1 else f"({shape[0]},)"
 
 
+def _grad_text(g: GradStats, norm_format: str = ".2e") -> str:
+    """How a gradient is written: NaN/inf, the signed value of a scalar, or the norm."""
+    if g.nonfinite:
+        return "NaN/inf"
+    return f"{g.value:.4g}" if g.value is not None else format(g.norm, norm_format)
+
+
 def _grad_line(node: Node, vanishing: float) -> str:
     g = node.grad
     if g is None:
         return ""
-    if g.nonfinite:
-        return "\\ngrad NaN/inf"
+    if g.nonfinite or g.value is not None:
+        return f"\\ngrad {_grad_text(g)}"
     tail = " vanishing" if g.vanishing(vanishing) else ""
-    return f"\\n|g| {g.norm:.2e}{tail}"
+    return f"\\n|g| {_grad_text(g)}{tail}"
 
 
-def _node_attrs(node: Node, trace: Trace, vanishing: float) -> dict[str, str]:
+def _label(node: Node, trace: Trace) -> str:
     dtype = "" if node.dtype in ("float32", "") else f" {node.dtype}"
     if node.kind == MODULE:
         kind = trace.module_types.get(node.name)
-        head = f"{node.name}" + (f"\\n{kind}" if kind else "")
         size = f"{node.params:,} params" if node.params else "no params"
-        label = f"{head}\\n{node.ops} ops, {size}"
-    elif node.kind == PARAM:
-        label = f"{node.name or 'parameter'}\\n{_fmt_shape(node.shape)}{dtype}"
+        return f"{node.name}" + (f"\\n{kind}" if kind else "") + f"\\n{node.ops} ops, {size}"
+    if node.kind == PARAM:
+        head = node.name or "parameter"
+    elif node.kind == OP:
+        head = f"{node.name} = {node.op}" if node.name else node.op
     else:
-        label = f"{node.op}\\n{_fmt_shape(node.shape)}{dtype}"
-    label += _grad_line(node, vanishing)
+        head = node.name or node.op
+    if node.value is not None:
+        return f"{head}\\nvalue {node.value:.4g}{dtype}"
+    return f"{head}\\n{_fmt_shape(node.shape)}{dtype}"
+
+
+def _node_attrs(node: Node, trace: Trace, vanishing: float) -> dict[str, str]:
+    label = _label(node, trace) + _grad_line(node, vanishing)
     attrs = {
         "label": label,
         "shape": "box3d" if node.kind == MODULE else "box",
@@ -116,7 +131,7 @@ def _edge_attrs(edge: Edge, scale: Scale, edge_labels: bool) -> dict[str, str]:
     if edge.count > 1:
         text.append(f"{edge.count} tensors")
     if edge.grad is not None and edge_labels:
-        text.append("NaN/inf" if edge.grad.nonfinite else f"{edge.grad.norm:.1e}")
+        text.append(_grad_text(edge.grad, ".1e"))
     if edge.residual:
         attrs["style"] = "dashed"
     if text:
@@ -150,17 +165,18 @@ def _fill(graph, scope, members, children, parents, trace, vanishing):
 
 def draw(graph, collapse=(), depth: int | None = None, expand=(), max_nodes: int | None = 40,
          show_constants: bool = False, vanishing: float = 1e-8, edge_labels: bool = True,
-         rankdir: str = "TB", title: str | None = None, model=None) -> Digraph:  # fmt: skip
+         rankdir: str = "TB", title: str | None = None, model=None,
+         names=None) -> Digraph:  # fmt: skip
     """Draw a `Trace` (from `trace`/`trace_backward`) or the graph behind a Tensor.
 
     ``collapse``/``depth``/``expand``/``max_nodes``/``show_constants`` choose the view (see
     `minigrad.viz.view`); ``vanishing`` is the gradient norm below which an edge counts as
-    vanishing; ``edge_labels`` writes each edge's gradient norm on it; ``model`` (with a
-    tensor) names collapsed modules by class. Returns a `Digraph` (a ``graphviz.Digraph``):
+    vanishing; ``edge_labels`` writes each edge's gradient norm on it; ``model`` and ``names``
+    are passed to `trace` when ``graph`` is a tensor. Returns a `Digraph` (a ``graphviz.Digraph``):
     ``.source``, ``.render(path, format="svg")``, ``.write("pic.svg")``, Jupyter display.
     """
     if isinstance(graph, Tensor):
-        graph = trace_graph(graph, model)
+        graph = trace_graph(graph, model, names)
     if not isinstance(graph, Trace):
         raise TypeError(f"draw(): expected a Trace or a Tensor, got {type(graph).__name__}")
     shown = view(graph, collapse, depth, expand, max_nodes, show_constants)

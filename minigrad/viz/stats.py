@@ -22,6 +22,7 @@ class GradStats:
     zero_fraction: float
     nonfinite: bool
     size: int
+    value: float | None = None  # the signed gradient itself when it has one element
 
     @classmethod
     def of(cls, grad) -> GradStats:
@@ -38,7 +39,8 @@ class GradStats:
             norm = float(np.sqrt(np.vdot(values, values).real))
             max_abs = float(np.abs(values).max())
         zeros = float(np.count_nonzero(g == 0)) / g.size
-        return cls(norm, max_abs, zeros, nonfinite, int(g.size))
+        value = float(values.reshape(-1)[0]) if g.size == 1 else None
+        return cls(norm, max_abs, zeros, nonfinite, int(g.size), value)
 
     @classmethod
     def combine(cls, parts) -> GradStats | None:

@@ -48,7 +48,7 @@ class Scale:
         if grad.nonfinite:
             return {"color": NONFINITE, "penwidth": "3", "fontcolor": NONFINITE}
         if grad.vanishing(self.vanishing):
-            return {"color": VANISHING, "penwidth": "1", "style": "dotted"}
+            return {"color": VANISHING, "penwidth": "1", "style": "dotted", "fontcolor": VANISHING}
         t = self.position(grad.norm)
         colour = self.colour(t)
         return {"color": colour, "penwidth": f"{0.8 + 3.2 * t:.2f}", "fontcolor": colour}

@@ -48,16 +48,26 @@ def _walk(root: Tensor) -> list[Tensor]:
     return order
 
 
-def _node(i: int, tensor: Tensor) -> Node:
+def _node(i: int, tensor: Tensor, name: str | None) -> Node:
     fn = tensor._ctx
     grad = GradStats.of(tensor.grad.data) if tensor.grad is not None else None
-    common = dict(shape=tuple(tensor.shape), dtype=str(tensor.dtype), grad=grad)
+    value = float(tensor.data.reshape(-1)[0]) if tensor.data.size == 1 else None
+    common = dict(shape=tuple(tensor.shape), dtype=str(tensor.dtype), grad=grad, value=value)
     if fn is not None:
-        return Node(i, OP, type(fn).__name__, module=fn.module, **common)
+        return Node(i, OP, type(fn).__name__, module=fn.module, name=name, **common)
     if isinstance(tensor, Parameter):
-        return Node(i, PARAM, "Parameter", name=tensor.name, ops=0, **common)
+        return Node(i, PARAM, "Parameter", name=name or tensor.name, ops=0, **common)
     kind = INPUT if tensor.requires_grad else CONSTANT
-    return Node(i, kind, kind.capitalize(), ops=0, **common)
+    return Node(i, kind, kind.capitalize(), name=name, ops=0, **common)
+
+
+def _labels(names) -> dict[int, str]:
+    """id(tensor) -> label from ``names`` ({"a": tensor_a, ...})."""
+    if names is None:
+        return {}
+    if not isinstance(names, dict) or not all(isinstance(t, Tensor) for t in names.values()):
+        raise TypeError("names must be a dict {label: Tensor}, e.g. names={'x': x}")
+    return {id(t): label for label, t in names.items()}
 
 
 def _module_types(model) -> dict[str, str]:
@@ -66,9 +76,9 @@ def _module_types(model) -> dict[str, str]:
     return {path or type(m).__name__: type(m).__name__ for path, m in model.named_modules()}
 
 
-def _build(tensors: list[Tensor], model) -> Trace:
+def _build(tensors: list[Tensor], model, labels: dict[int, str]) -> Trace:
     ids = {id(t): i for i, t in enumerate(tensors)}
-    nodes = {i: _node(i, t) for i, t in enumerate(tensors)}
+    nodes = {i: _node(i, t, labels.get(id(t))) for i, t in enumerate(tensors)}
     edges = [
         Edge(ids[id(p)], i, slot)
         for i, t in enumerate(tensors)
@@ -84,14 +94,16 @@ def _build(tensors: list[Tensor], model) -> Trace:
     return trace
 
 
-def trace(tensor: Tensor, model=None) -> Trace:
+def trace(tensor: Tensor, model=None, names=None) -> Trace:
     """The graph behind ``tensor`` as a `Trace` (structure, plus any ``.grad`` already held).
 
-    ``model`` (optional, the root nn.Module) lets collapsed groups show their class names.
+    ``model`` (optional, the root nn.Module) lets collapsed groups show their class names;
+    ``names`` ({"x": x, ...}) labels tensors that are not parameters.
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"trace(): expected a minigrad Tensor, got {type(tensor).__name__}")
-    return _build(_walk(tensor), model)
+    labels = _labels(names)
+    return _build(_walk(tensor), model, labels)
 
 
 class _Recorder:
@@ -157,15 +169,18 @@ class _Recorder:
                 block.sublayer_grad = GradStats.of(self.sublayer_sums[k])
 
 
-def trace_backward(loss: Tensor, gradient=None, retain_graph: bool = False, model=None) -> Trace:
+def trace_backward(loss: Tensor, gradient=None, retain_graph: bool = False, model=None,
+                   names=None) -> Trace:  # fmt: skip
     """Trace the graph behind ``loss``, then run ``loss.backward(gradient, retain_graph)``,
     recording the gradient of every node and edge and the skip/sublayer split of every
-    residual block. Use it where you would call ``loss.backward()``.
+    residual block. Use it where you would call ``loss.backward()``. ``model`` and ``names``
+    as in `trace`.
     """
     if not isinstance(loss, Tensor):
         raise TypeError(f"trace_backward(): expected a minigrad Tensor, got {type(loss).__name__}")
+    labels = _labels(names)
     tensors = _walk(loss)
-    result = _build(tensors, model)
+    result = _build(tensors, model, labels)
     recorder = _Recorder(result, tensors)
     recorder.install()
     try:
