@@ -1,0 +1,196 @@
+"""Attention: each position gathers information from the positions it finds relevant.
+
+**Scaled dot-product attention** ("Attention Is All You Need", Vaswani et al. 2017, §3.2.1)::
+
+    Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V
+
+Every query is compared with every key by a dot product; the softmax turns each query's row of
+scores into weights that are non-negative and sum to 1; the output is the weighted average of
+the values. Dividing by sqrt(d_k) keeps the scores' variance near 1 whatever the head size, so
+the softmax does not saturate into a one-hot with vanishing gradients. A mask (True = may
+attend, see `transformer.masks`) removes pairs before the softmax.
+
+**Multi-head attention** (§3.2.2)::
+
+    MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O
+    head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V)
+
+h heads of size d_k = d_model / h attend in parallel, each in its own learned subspace: one
+head can track the previous word while another links a verb to its subject. All heads' projections
+are one (d_model, d_model) matrix each, ``w_q``, ``w_k``, ``w_v``, split into heads by a reshape;
+``w_o`` mixes the heads' outputs back. The same module serves self-attention (query = key =
+value = the sequence) and encoder-decoder attention (queries from the decoder, keys and values
+from the encoder's output, §3.2.3), and optionally applies a relative position scheme
+(rope/alibi, see `transformer.positional`) and a key/value cache (`transformer.cache`).
+"""
+
+import math
+
+import numpy as np
+
+import minigrad.nn.functional as F
+from minigrad import Tensor, nn
+from transformer.cache import AttentionCache
+from transformer.masks import as_mask, causal_mask
+from transformer.positional import RelativePosition
+
+MASKED_SCORE = -1e9
+"""Score given to blocked pairs. Finite (unlike -inf), so `minigrad.detect_anomaly` stays
+usable; exp(-1e9 - max) is exactly 0 in float32 and float64, so blocked keys get weight 0."""
+
+
+def scaled_dot_product_attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    mask=None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    bias: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """softmax(q k^T / sqrt(d_k) + bias, masked) v, for q (..., q_len, d_k), k (..., k_len, d_k),
+    v (..., k_len, d_v). Returns ``(output (..., q_len, d_v), weights (..., q_len, k_len))``.
+
+    ``mask``: bool, broadcastable to the weights' shape, True = may attend. ``is_causal``: also
+    block keys after each query (queries are taken to be the *last* q_len of k_len positions, as
+    in cached decoding). ``bias``: an additive score bias (ALiBi). Rows with nothing to attend to
+    get all-zero weights (and a zero output), never NaN. ``dropout_p`` drops attention weights
+    (pass 0 in evaluation); the returned weights are those before dropout.
+    """
+    _check_qkv(q, k, v)
+    scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
+    if bias is not None:
+        scores = scores + bias
+    allowed = _allowed(mask, is_causal, scores.shape)
+    if allowed is not None:
+        scores = scores.masked_fill(~allowed, MASKED_SCORE)
+    weights = F.softmax(scores, dim=-1)
+    if allowed is not None:
+        empty = ~allowed.any(axis=-1, keepdims=True)
+        if empty.any():  # a row of all MASKED_SCORE came out uniform: make it zero
+            weights = weights.masked_fill(empty, 0.0)
+    attended = F.dropout(weights, dropout_p) if dropout_p > 0 else weights
+    return attended @ v, weights
+
+
+def _allowed(mask, is_causal: bool, shape: tuple) -> np.ndarray | None:
+    """The combined bool mask for scores of ``shape``, or None when every pair is allowed."""
+    allowed = None if mask is None else as_mask(mask)
+    if allowed is not None:
+        try:
+            fits = np.broadcast_shapes(allowed.shape, shape) == tuple(shape)
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"attention mask of shape {allowed.shape} does not broadcast to the scores' "
+                f"shape {tuple(shape)} (batch, heads, q_len, k_len)"
+            )
+    if is_causal:
+        causal = causal_mask(shape[-2], shape[-1])
+        allowed = causal if allowed is None else allowed & causal
+    if allowed is not None and allowed.all():
+        return None
+    return allowed
+
+
+def _check_qkv(q: Tensor, k: Tensor, v: Tensor) -> None:
+    if q.ndim < 2 or k.ndim != q.ndim or v.ndim != q.ndim:
+        raise ValueError(
+            f"attention: q, k, v need the same number (>= 2) of dimensions, got shapes "
+            f"{q.shape}, {k.shape}, {v.shape}"
+        )
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"attention: q (..., q_len, d_k), k (..., k_len, d_k), v (..., k_len, d_v) expected, "
+            f"got {q.shape}, {k.shape}, {v.shape}"
+        )
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head attention (§3.2.2): ``forward(query, key, value, mask=None)`` with inputs
+    (batch, length, d_model) returns (batch, q_len, d_model).
+
+    The weights of the last call are kept in ``last_attention`` (numpy, (batch, heads, q_len,
+    k_len)) for visualisation. ``position`` (rope or alibi) is for self-attention only.
+    """
+
+    def __init__(
+        self,
+        d_model: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        position: RelativePosition | None = None,
+    ):
+        super().__init__()
+        if d_model % num_heads:
+            raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}")
+        self.d_model, self.num_heads, self.head_dim = d_model, num_heads, d_model // num_heads
+        self.dropout, self.position = dropout, position
+        self.w_q = nn.Linear(d_model, d_model, bias=bias)
+        self.w_k = nn.Linear(d_model, d_model, bias=bias)
+        self.w_v = nn.Linear(d_model, d_model, bias=bias)
+        self.w_o = nn.Linear(d_model, d_model, bias=bias)
+        self.last_attention: np.ndarray | None = None
+
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        mask=None,
+        is_causal: bool = False,
+        cache: AttentionCache | None = None,
+    ) -> Tensor:
+        """Attend from ``query`` to ``key``/``value``; ``is_causal`` adds the causal mask.
+
+        With a ``cache``, ``key``/``value`` hold only the new positions (self-attention) and
+        are appended to the cached ones; a static (cross-attention) cache that is already filled
+        ignores them and reuses its keys and values.
+        """
+        self._check_inputs(query, key, value)
+        offset = 0 if cache is None or cache.static else len(cache)
+        q = self._split_heads(self.w_q(query))
+        if cache is not None and cache.ready:
+            k, v = cache.key, cache.value
+        else:
+            k = self._split_heads(self.w_k(key))
+            v = self._split_heads(self.w_v(value))
+            if self.position is not None:
+                k = self.position.rotate(k, offset)
+            if cache is not None:
+                k, v = cache.update(k, v)
+        bias = None
+        if self.position is not None:
+            q = self.position.rotate(q, offset)
+            bias = self.position.bias(q.shape[-2], k.shape[-2], q.dtype)
+        dropout_p = self.dropout if self.training else 0.0
+        out, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal, bias)
+        self.last_attention = weights.data
+        batch, heads, q_len, head_dim = out.shape
+        return self.w_o(out.permute(0, 2, 1, 3).reshape(batch, q_len, heads * head_dim))
+
+    def _split_heads(self, x: Tensor) -> Tensor:
+        """(batch, length, d_model) -> (batch, heads, length, head_dim)."""
+        batch, length, _ = x.shape
+        return x.reshape(batch, length, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
+
+    def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
+        for name, x in (("query", query), ("key", key), ("value", value)):
+            if x.ndim != 3 or x.shape[-1] != self.d_model:
+                raise ValueError(
+                    f"MultiHeadAttention: {name} must be (batch, length, {self.d_model}), "
+                    f"got {x.shape}"
+                )
+        if key.shape[:2] != value.shape[:2] or query.shape[0] != key.shape[0]:
+            raise ValueError(
+                f"MultiHeadAttention: batch sizes or key/value lengths differ: query "
+                f"{query.shape}, key {key.shape}, value {value.shape}"
+            )
+
+    def extra_repr(self) -> str:
+        position = f", position={self.position!r}" if self.position is not None else ""
+        return (
+            f"d_model={self.d_model}, num_heads={self.num_heads}, dropout={self.dropout}{position}"
+        )

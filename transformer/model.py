@@ -1,0 +1,143 @@
+"""The complete models: the encoder-decoder Transformer and a decoder-only language model.
+
+"Attention Is All You Need" (Vaswani et al. 2017), §3 and Figure 1::
+
+    memory = Encoder(Embed_src(src))                        # (batch, src_len, d_model)
+    logits = Generator(Decoder(Embed_tgt(tgt_in), memory))  # (batch, tgt_len, tgt_vocab)
+
+The encoder reads the whole source at once; the decoder predicts target token t+1 from the
+target tokens up to t (teacher forcing in training: ``tgt_in`` is the target shifted right,
+starting with <bos>) and from the memory. The generator is the "learned linear transformation"
+to vocabulary scores (the softmax is left to the loss or the decoding). `TransformerLM` is the
+decoder alone, without cross-attention: the GPT family's architecture.
+
+Weights of all linear layers start Xavier-uniform (as in the reference implementations and
+PyTorch's ``nn.Transformer``); embeddings start N(0, 1/d_model) (see `transformer.embedding`).
+Both models record their constructor arguments in ``.config``, so ``type(m)(**m.config)`` builds
+an identical architecture (e.g. to load a checkpoint into).
+"""
+
+from minigrad import Tensor, nn
+from transformer.cache import KVCache
+from transformer.embedding import Embeddings
+from transformer.layers import Decoder, Encoder
+from transformer.positional import relative_positional
+
+
+def _arguments(local_vars: dict) -> dict:
+    """A constructor's arguments from its ``locals()`` (for ``.config``)."""
+    return {k: v for k, v in local_vars.items() if k not in ("self", "__class__")}
+
+
+def _xavier_init_linears(model: nn.Module) -> None:
+    """Xavier-uniform initialisation of every linear layer's weight."""
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            nn.init.xavier_uniform_(module.weight)
+
+
+def _generator(embed: Embeddings, d_model: int, vocab_size: int, tie: bool) -> nn.Linear:
+    """The output layer d_model -> vocabulary, sharing the embedding matrix when ``tie``."""
+    generator = nn.Linear(d_model, vocab_size)
+    nn.init.xavier_uniform_(generator.weight)
+    if tie:
+        generator.weight = embed.token.weight
+    return generator
+
+
+class Transformer(nn.Module):
+    """The encoder-decoder Transformer (§3). Defaults are the paper's base model (Table 3).
+
+    ``positional``: "sinusoidal", "learned", "rope", "alibi" or "none" (`transformer.positional`).
+    ``norm_first``: pre-norm instead of the paper's post-norm (`transformer.layers`).
+    ``tie_embeddings``: share the target embedding and the generator weight.
+    ``max_len``: the longest sequence the "learned" scheme supports (others are unlimited).
+    """
+
+    def __init__(
+        self,
+        src_vocab_size: int,
+        tgt_vocab_size: int,
+        d_model: int = 512,
+        num_heads: int = 8,
+        num_encoder_layers: int = 6,
+        num_decoder_layers: int = 6,
+        d_ff: int = 2048,
+        dropout: float = 0.1,
+        positional: str = "sinusoidal",
+        norm_first: bool = False,
+        activation: str = "relu",
+        tie_embeddings: bool = False,
+        max_len: int = 512,
+    ):
+        super().__init__()
+        self.config = _arguments(locals())
+        position = relative_positional(positional, d_model // num_heads, num_heads)
+        layer_args = (d_model, num_heads, d_ff, dropout, norm_first, activation, position)
+        self.src_embed = Embeddings(src_vocab_size, d_model, positional, max_len, dropout)
+        self.tgt_embed = Embeddings(tgt_vocab_size, d_model, positional, max_len, dropout)
+        self.encoder = Encoder(num_encoder_layers, *layer_args)
+        self.decoder = Decoder(num_decoder_layers, *layer_args)
+        _xavier_init_linears(self)
+        self.generator = _generator(self.tgt_embed, d_model, tgt_vocab_size, tie_embeddings)
+
+    def forward(self, src, tgt_in, src_mask=None, tgt_mask=None) -> Tensor:
+        """Teacher-forced logits (batch, tgt_len, tgt_vocab) for int ids src (batch, src_len)
+        and tgt_in (batch, tgt_len). ``src_mask``: source padding, e.g. ``padding_mask(src,
+        pad)`` (batch, 1, 1, src_len). The decoder is causal by itself; ``tgt_mask`` may add
+        target padding."""
+        return self.decode(self.encode(src, src_mask), tgt_in, src_mask, tgt_mask)
+
+    def encode(self, src, src_mask=None) -> Tensor:
+        """The memory (batch, src_len, d_model): the encoder's reading of the source."""
+        return self.encoder(self.src_embed(src), src_mask)
+
+    def decode(
+        self, memory: Tensor, tgt_in, src_mask=None, tgt_mask=None, cache: KVCache | None = None
+    ) -> Tensor:
+        """Logits (batch, new_len, tgt_vocab) for the target tokens ``tgt_in``.
+
+        Without a cache ``tgt_in`` is the whole target prefix. With a `KVCache`, it holds only
+        the new tokens (usually one column); their keys and values are appended to the cache,
+        so step t costs O(t) and gives the same logits as recomputing the whole prefix.
+        """
+        offset = 0 if cache is None else cache.offset
+        hidden = self.decoder(self.tgt_embed(tgt_in, offset), memory, src_mask, tgt_mask, cache)
+        return self.generator(hidden)
+
+
+class TransformerLM(nn.Module):
+    """A decoder-only language model: embeddings, N causal `DecoderLayer`s without
+    cross-attention, and the generator. Same options as `Transformer`."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        d_model: int = 512,
+        num_heads: int = 8,
+        num_layers: int = 6,
+        d_ff: int = 2048,
+        dropout: float = 0.1,
+        positional: str = "sinusoidal",
+        norm_first: bool = False,
+        activation: str = "relu",
+        tie_embeddings: bool = False,
+        max_len: int = 512,
+    ):
+        super().__init__()
+        self.config = _arguments(locals())
+        position = relative_positional(positional, d_model // num_heads, num_heads)
+        self.embed = Embeddings(vocab_size, d_model, positional, max_len, dropout)
+        self.decoder = Decoder(
+            num_layers, d_model, num_heads, d_ff, dropout, norm_first, activation, position,
+            cross_attention=False,
+        )  # fmt: skip
+        _xavier_init_linears(self)
+        self.generator = _generator(self.embed, d_model, vocab_size, tie_embeddings)
+
+    def forward(self, ids, mask=None, cache: KVCache | None = None) -> Tensor:
+        """Next-token logits (batch, length, vocab) for int ids (batch, length); causal by itself,
+        ``mask`` may add padding. With a `KVCache`, ``ids`` holds only the new tokens."""
+        offset = 0 if cache is None else cache.offset
+        hidden = self.decoder(self.embed(ids, offset), None, None, mask, cache)
+        return self.generator(hidden)
