@@ -1,0 +1,321 @@
+"""Turning a trained model into translations: greedy decoding and beam search.
+
+A Transformer scores the *next* target token given the source and the target prefix. Decoding
+builds the output one token at a time from `<bos>` until `<eos>` (or a length limit):
+
+* **Greedy**: always take the most likely next token. Fast, and for a well-trained model on an
+  easy task (the numbers) as good as anything.
+* **Beam search**: keep the `beam_size` best partial translations (by summed log-probability),
+  extend each by every token, keep the best `beam_size` of those, and set hypotheses that end in
+  `<eos>` aside. Among the finished ones the best by *length-normalized* score wins: summed
+  log-probabilities always prefer short outputs, so the score is divided by the GNMT length
+  penalty ((5 + length) / 6) ** alpha (Wu et al. 2016, eq. 14); alpha = 0 compares raw sums.
+  A sentence is done when it has `beam_size` finished hypotheses. With `beam_size=1` it is
+  exactly greedy decoding.
+
+Both work on a whole batch of sentences at once and use the decoder's key/value cache
+(`transformer.cache.KVCache`), so step t costs O(t) instead of recomputing the prefix: each step
+feeds only the newest token. Sentences (greedy) or beams (beam search) that are done are dropped
+from the batch by `KVCache.reorder`, which also regroups the surviving beams.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+import minigrad
+from minigrad import Tensor
+from transformer.cache import KVCache
+from transformer.data.tokenizers.base import BOS_ID, EOS_ID, PAD_ID
+from transformer.masks import padding_mask
+
+
+def pad_sources(sources: Sequence[Sequence[int]], pad_id: int = PAD_ID) -> np.ndarray:
+    """(B, S) int64 array of id lists padded with `pad_id` on the right."""
+    if not sources:
+        raise ValueError("nothing to decode: the list of sources is empty")
+    width = max(len(s) for s in sources)
+    if width == 0:
+        raise ValueError("every source is empty: give at least one token per sentence")
+    src = np.full((len(sources), width), pad_id, dtype=np.int64)
+    for row, ids in enumerate(sources):
+        if not len(ids):
+            raise ValueError(f"source {row} is empty: give at least one token per sentence")
+        src[row, : len(ids)] = ids
+    return src
+
+
+def default_max_len(src: np.ndarray, model_max_len: int, pad_id: int = PAD_ID) -> int:
+    """Generation limit: 2 * longest source + 10 tokens, capped by the model's positions."""
+    longest = int((src != pad_id).sum(axis=1).max())
+    return max(1, min(model_max_len, 2 * longest + 10))
+
+
+def _next_log_probs(model, memory, src_mask, tokens: np.ndarray, cache: KVCache) -> np.ndarray:
+    """(rows, vocab) float64 log-probabilities of the next token after `tokens` (rows,)."""
+    logits = model.decode(memory, Tensor(tokens[:, None]), src_mask, cache=cache)
+    z = logits.data[:, -1, :].astype(np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def _check_src(src) -> np.ndarray:
+    """A (B, S) int64 array of source ids, or a clear error."""
+    src = np.asarray(src)
+    if src.ndim != 2 or src.dtype.kind not in "iu":
+        raise ValueError(
+            f"expected a (batch, length) integer array of source ids, got {src.dtype} of shape "
+            f"{src.shape}"
+        )
+    return src.astype(np.int64, copy=False)
+
+
+def _encode(model, src: np.ndarray, pad_id: int):
+    """Run the encoder once: (memory, src_mask) for a padded (B, S) source batch."""
+    src_mask = padding_mask(src, pad_id)
+    return model.encode(Tensor(src), src_mask), src_mask
+
+
+def _outputs(tokens: list[list[int]]) -> list[list[int]]:
+    """Strip the trailing <eos> from each generated sequence."""
+    return [t[:-1] if t and t[-1] == EOS_ID else t for t in tokens]
+
+
+def greedy_decode(
+    model,
+    src: np.ndarray,
+    max_len: int | None = None,
+    *,
+    pad_id: int = PAD_ID,
+    bos_id: int = BOS_ID,
+    eos_id: int = EOS_ID,
+) -> list[list[int]]:
+    """Most likely token at every step, for a (B, S) batch; returns B id lists without <eos>.
+
+    Each sentence stops at its first <eos> or after `max_len` tokens (default: see
+    `default_max_len`). Finished sentences leave the batch, so a long straggler does not keep
+    the others computing.
+    """
+    src = _check_src(src)
+    max_len = default_max_len(src, _model_max_len(model), pad_id) if max_len is None else max_len
+    was_training = model.training
+    model.eval()
+    try:
+        with minigrad.no_grad():
+            memory, src_mask = _encode(model, src, pad_id)
+            cache = KVCache()
+            rows = np.arange(len(src))  # sentence of each row still in the batch
+            out: list[list[int]] = [[] for _ in rows]
+            tokens = np.full(len(src), bos_id, dtype=np.int64)
+            for _ in range(max_len):
+                choice = _next_log_probs(model, memory, src_mask, tokens, cache).argmax(axis=1)
+                for row, token in zip(rows, choice, strict=True):
+                    out[row].append(int(token))
+                alive = choice != eos_id
+                if not alive.any():
+                    break
+                if not alive.all():
+                    keep = np.flatnonzero(alive)
+                    cache.reorder(keep)
+                    rows, memory, src_mask = rows[keep], memory[keep], src_mask[keep]
+                tokens = choice[alive]
+    finally:
+        model.train(was_training)
+    return _outputs(out)
+
+
+def length_penalty(length: int, alpha: float) -> float:
+    """GNMT length penalty ((5 + length) / 6) ** alpha; scores are divided by it."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+@dataclass
+class _Beams:
+    """The live beams of the sentences still being decoded, `beam_size` rows per sentence."""
+
+    sentences: np.ndarray  # (n,) index of each live sentence in the batch
+    scores: np.ndarray  # (n, k) summed log-probabilities
+    tokens: list[list[int]]  # (n * k) token lists, row-major
+
+
+def beam_search(
+    model,
+    src: np.ndarray,
+    beam_size: int = 4,
+    max_len: int | None = None,
+    alpha: float = 0.6,
+    *,
+    pad_id: int = PAD_ID,
+    bos_id: int = BOS_ID,
+    eos_id: int = EOS_ID,
+) -> list[list[int]]:
+    """Beam search over a (B, S) batch; returns the best B id lists (without <eos>).
+
+    `alpha` is the length-penalty exponent (0: no normalization; larger favours longer output).
+    A sentence is done once it has `beam_size` finished hypotheses; at `max_len` its live
+    beams count as finished. `beam_size=1` gives exactly `greedy_decode`'s output.
+    """
+    if beam_size < 1:
+        raise ValueError(f"beam_size must be >= 1, got {beam_size}")
+    src = _check_src(src)
+    max_len = default_max_len(src, _model_max_len(model), pad_id) if max_len is None else max_len
+    k = beam_size
+    batch = len(src)
+    finished: list[list[tuple[float, list[int]]]] = [[] for _ in range(batch)]
+    was_training = model.training
+    model.eval()
+    try:
+        with minigrad.no_grad():
+            memory, src_mask = _encode(model, src, pad_id)
+            rows = np.repeat(np.arange(batch), k)
+            memory, src_mask = memory[rows], src_mask[rows]
+            cache = KVCache()
+            scores = np.full((batch, k), -np.inf)
+            scores[:, 0] = 0.0  # all beams start identical: only the first one may expand
+            beams = _Beams(np.arange(batch), scores, [[] for _ in rows])
+            last = np.full(len(rows), bos_id, dtype=np.int64)
+            for step in range(1, max_len + 1):
+                log_probs = _next_log_probs(model, memory, src_mask, last, cache)
+                keep, last = _advance(beams, log_probs, k, step, alpha, eos_id, finished)
+                if not len(keep):
+                    break
+                cache.reorder(keep)
+                memory, src_mask = memory[keep], src_mask[keep]
+    finally:
+        model.train(was_training)
+    for i, sentence in enumerate(beams.sentences):  # reached max_len: live beams count too
+        for j in range(k):
+            if np.isfinite(beams.scores[i, j]) and len(finished[sentence]) < k:
+                tokens = beams.tokens[i * k + j]
+                score = beams.scores[i, j] / length_penalty(len(tokens), alpha)
+                finished[sentence].append((score, tokens))
+    best = [max(hyps, key=lambda h: h[0])[1] for hyps in finished]
+    return _outputs(best)
+
+
+def _advance(beams: _Beams, log_probs, k, step, alpha, eos_id, finished):
+    """One beam step in place: extend, set finished hypotheses aside, keep the best k live ones.
+
+    Returns the cache rows to keep (parent row of each new beam, done sentences dropped) and
+    the new last tokens.
+    """
+    n, vocab = len(beams.sentences), log_probs.shape[1]
+    candidates = (beams.scores[:, :, None] + log_probs.reshape(n, k, vocab)).reshape(n, k * vocab)
+    # 2k candidates always hold >= k that do not end in <eos> (each beam has one <eos> candidate)
+    top = np.argsort(-candidates, axis=1, kind="stable")[:, : 2 * k]
+    top_scores = np.take_along_axis(candidates, top, axis=1)
+    parent, token = top // vocab, top % vocab
+    is_eos = token == eos_id
+    for i, rank in zip(*np.nonzero(is_eos[:, :k]), strict=True):  # <eos> among the best k
+        if np.isfinite(top_scores[i, rank]):
+            sentence = beams.sentences[i]
+            tokens = [*beams.tokens[i * k + parent[i, rank]], eos_id]
+            finished[sentence].append((top_scores[i, rank] / length_penalty(step, alpha), tokens))
+    live_rank = np.cumsum(~is_eos, axis=1) - 1
+    chosen = ~is_eos & (live_rank < k)  # exactly k per sentence
+    new_parent = parent[chosen].reshape(n, k)
+    new_token = token[chosen].reshape(n, k)
+    new_scores = top_scores[chosen].reshape(n, k)
+    done = np.array([len(finished[s]) >= k for s in beams.sentences], dtype=bool)
+    live = np.flatnonzero(~done)
+    rows = (live[:, None] * k + new_parent[live]).reshape(-1)
+    beams.tokens = [
+        [*beams.tokens[r], int(t)] for r, t in zip(rows, new_token[live].reshape(-1), strict=True)
+    ]
+    beams.sentences, beams.scores = beams.sentences[live], new_scores[live]
+    return rows, new_token[live].reshape(-1)
+
+
+def decode_in_batches(
+    model,
+    sources: Sequence[Sequence[int]],
+    *,
+    beam_size: int = 1,
+    alpha: float = 0.6,
+    max_len: int | None = None,
+    batch_size: int = 128,
+    pad_id: int = PAD_ID,
+) -> list[list[int]]:
+    """Decode many id lists: sorted by length into batches, results in the input order.
+
+    `beam_size=1` uses `greedy_decode`, larger sizes `beam_search` (with `batch_size // beam_size`
+    sentences per batch, so a batch holds about `batch_size` rows either way).
+    """
+    order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
+    per_batch = max(1, batch_size // beam_size)
+    results: list[list[int]] = [[] for _ in sources]
+    for start in range(0, len(order), per_batch):
+        chunk = order[start : start + per_batch]
+        src = pad_sources([sources[i] for i in chunk], pad_id)
+        if beam_size == 1:
+            outputs = greedy_decode(model, src, max_len, pad_id=pad_id)
+        else:
+            outputs = beam_search(model, src, beam_size, max_len, alpha, pad_id=pad_id)
+        for i, ids in zip(chunk, outputs, strict=True):
+            results[i] = ids
+    return results
+
+
+def translate(
+    model,
+    src_tokenizer,
+    tgt_tokenizer,
+    sentences: Sequence[str],
+    *,
+    beam_size: int = 1,
+    alpha: float = 0.6,
+    max_len: int | None = None,
+    batch_size: int = 128,
+) -> list[str]:
+    """Translate sentences (text in, text out), keeping their order.
+
+    An empty (or all-space) sentence translates to "" with a warning, so that line-by-line
+    output stays aligned with the input. A sentence with more tokens than the model's maximum
+    length (its ``config["max_len"]``) is truncated to that length with a warning naming it:
+    the model never saw longer inputs. `max_len` limits the length of the translations
+    (default: `default_max_len`).
+    """
+    limit = _model_max_len(model)
+    sources, empty, truncated = [], [], []
+    for i, sentence in enumerate(sentences):
+        if not isinstance(sentence, str):
+            raise TypeError(f"sentence {i} is a {type(sentence).__name__}, not a string")
+        ids = src_tokenizer.encode(sentence) if sentence.strip() else []
+        if not ids:
+            empty.append(i)
+        elif len(ids) > limit:
+            truncated.append(i)
+            ids = ids[:limit]
+        sources.append(ids)
+    if empty:
+        _warn_lines(empty, "empty, translated as an empty line")
+    if truncated:
+        _warn_lines(truncated, f"longer than {limit} tokens, truncated to fit the model")
+    todo = [i for i, ids in enumerate(sources) if ids]
+    outputs = decode_in_batches(
+        model,
+        [sources[i] for i in todo],
+        beam_size=beam_size,
+        alpha=alpha,
+        max_len=max_len,
+        batch_size=batch_size,
+    ) if todo else []  # fmt: skip
+    texts = [""] * len(sources)
+    for i, ids in zip(todo, outputs, strict=True):
+        texts[i] = tgt_tokenizer.decode(ids)
+    return texts
+
+
+def _model_max_len(model) -> int:
+    """The longest sequence the model was built for (``config["max_len"]``, else 512)."""
+    return int(getattr(model, "config", {}).get("max_len", 512))
+
+
+def _warn_lines(indices: list[int], what: str) -> None:
+    """One warning naming the (1-based) input lines concerned."""
+    shown = ", ".join(str(i + 1) for i in indices[:5]) + (", ..." if len(indices) > 5 else "")
+    warnings.warn(f"{len(indices)} input sentence(s) {what} (line {shown})", stacklevel=3)
