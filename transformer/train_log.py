@@ -1,0 +1,79 @@
+"""The record of a training run: a JSON-lines log of every metric, and the plot drawn from it.
+
+Each line of `log.jsonl` is one JSON object with a `"kind"`:
+
+    {"kind": "train", "step": 50, "epoch": 0, "loss": 3.12, "lr": 0.0004, "tokens_per_s": 6100,
+     "grad_norm": 1.8, "seconds": 7.9}
+    {"kind": "valid", "step": 313, "epoch": 0, "loss": 1.05, "perplexity": 2.9, "chrf": 71.2, ...}
+    {"kind": "test", ...}   {"kind": "event", "message": "resumed from ..."}
+
+A resumed run appends to the same file, so the plot shows the whole history. JSON lines are
+easy to read back (`read_log`) and to inspect with `grep`, `jq` or pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+
+class TrainLog:
+    """Appends JSON records to a file (flushed at once, so a crash loses nothing)."""
+
+    def __init__(self, path: str | Path | None):
+        self.path = None if path is None else Path(path)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, kind: str, **record: Any) -> dict[str, Any]:
+        """Append one record (with its kind and a timestamp) and return it."""
+        record = {"kind": kind, **record, "time": round(time.time(), 3)}
+        if self.path is not None:
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return record
+
+
+def read_log(path: str | Path) -> list[dict[str, Any]]:
+    """All records of a JSON-lines log (a torn last line, e.g. after a crash, is skipped)."""
+    records = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+def plot_curves(log_path: str | Path, out_path: str | Path) -> Path:
+    """Draw training/validation loss and the learning rate against the step into a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = read_log(log_path)
+    train = [r for r in records if r["kind"] == "train"]
+    valid = [r for r in records if r["kind"] == "valid"]
+    fig, (ax_loss, ax_lr) = plt.subplots(2, 1, figsize=(7, 6), sharex=True, height_ratios=(2, 1))
+    steps = [r["step"] for r in train]
+    ax_loss.plot(steps, [r["loss"] for r in train], label="train (label-smoothed)")
+    if valid:
+        ax_loss.plot(
+            [r["step"] for r in valid], [r["loss"] for r in valid], "o-", label="validation"
+        )
+    ax_loss.set_ylabel("cross-entropy per token")
+    ax_loss.set_yscale("log")
+    ax_loss.legend()
+    ax_loss.grid(alpha=0.3)
+    ax_lr.plot(steps, [r["lr"] for r in train], color="tab:green")
+    ax_lr.set_ylabel("learning rate")
+    ax_lr.set_xlabel("optimizer step")
+    ax_lr.grid(alpha=0.3)
+    fig.tight_layout()
+    out_path = Path(out_path)
+    fig.savefig(out_path, dpi=100)
+    plt.close(fig)
+    return out_path
