@@ -171,8 +171,8 @@ class Trainer:
                 f"{self.out_dir} already holds a training run (last.ckpt): resume it with "
                 f"--resume {self.out_dir / 'last.ckpt'}, choose another --out, or pass --overwrite"
             )
-        self.out_dir.mkdir(parents=True, exist_ok=True)
         self.splits = load_splits(config)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
         if tokenizers is None:
             tokenizers = build_tokenizers(config, self.splits)
             (self.out_dir / "log.jsonl").unlink(missing_ok=True)  # a fresh run, a fresh log

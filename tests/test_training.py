@@ -1,0 +1,138 @@
+"""The training loop at toy sizes: learning, logging, checkpoints, exact resume, stopping rules."""
+
+import json
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad.serialization import CheckpointError
+from transformer.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from transformer.config import TrainConfig
+from transformer.data import collate
+from transformer.model import Transformer
+from transformer.train_log import read_log
+from transformer.training import Trainer, build_optimizer, build_scheduler, translation_loss
+
+QUIET = dict(progress_bar=False, echo=lambda *args: None)
+
+
+def tiny(**overrides) -> TrainConfig:
+    """The reverse task at a size that trains a step in milliseconds (7 batches per epoch)."""
+    settings = dict(
+        data="reverse",
+        data_options={"num_train": 200, "num_valid": 16, "num_test": 16, "max_len": 6},
+        d_model=16, num_heads=2, num_encoder_layers=1, num_decoder_layers=1, d_ff=32,
+        batch_size=32, warmup=5, lr=3e-3, epochs=3, log_every=2,
+    )  # fmt: skip
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+def test_resume_continues_with_identical_losses(tmp_path):
+    whole = Trainer(tiny(max_steps=10), tmp_path / "whole", **QUIET)
+    whole.train()
+    first = Trainer(tiny(max_steps=4), tmp_path / "split", **QUIET)
+    assert first.train()["stopped"] == "max_steps"
+    progress = read_checkpoint(tmp_path / "split" / "last.ckpt")["progress"]
+    assert (progress["step"], progress["epoch"], progress["batch"]) == (4, 0, 4)
+    rest = Trainer.resume(tmp_path / "split" / "last.ckpt", overrides={"max_steps": 10}, **QUIET)
+    rest.train()  # crosses the end of epoch 0 (7 batches), so the next epoch's shuffle matters
+    assert len(whole.step_losses) == 10
+    assert first.step_losses + rest.step_losses == whole.step_losses
+    for name, value in whole.model.state_dict().items():
+        np.testing.assert_array_equal(rest.model.state_dict()[name], value, err_msg=name)
+
+
+def test_training_learns_and_writes_log_plot_and_checkpoints(tmp_path):
+    trainer = Trainer(tiny(epochs=4, lr=1e-2), tmp_path, **QUIET)
+    summary = trainer.train()
+    assert summary["stopped"] == "epochs" and summary["steps"] == 28
+    losses = trainer.step_losses
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
+    records = read_log(tmp_path / "log.jsonl")
+    kinds = [r["kind"] for r in records]
+    assert kinds.count("valid") == 4 and kinds[-1] == "summary"
+    train = [r for r in records if r["kind"] == "train"]
+    assert {"loss", "lr", "tokens_per_s", "grad_norm"} <= set(train[0])
+    valid = next(r for r in records if r["kind"] == "valid")
+    for key in ("loss", "perplexity", "token_accuracy", "bleu", "chrf", "exact_match"):
+        assert key in valid
+    assert valid["perplexity"] == pytest.approx(np.exp(valid["loss"]))
+    assert (tmp_path / "curves.png").stat().st_size > 1000
+    assert json.loads((tmp_path / "config.json").read_text())["data"] == "reverse"
+    model, src_tok, tgt_tok, config = load_checkpoint(tmp_path / "best.ckpt")
+    assert config == trainer.config and not model.training
+    assert src_tok.tokens == trainer.src_tokenizer.tokens
+
+
+def test_loss_ignores_padding():
+    """A padded batch's loss is the token-weighted mean of the unpadded sentences' losses."""
+    minigrad.manual_seed(0)
+    model = Transformer(**tiny(dropout=0.0).model_kwargs(12, 12))
+    examples = [([4, 5, 6, 7], [7, 6, 5, 4]), ([8], [8]), ([9, 10], [10, 9])]
+    batch_loss, _ = translation_loss(model, collate(examples), label_smoothing=0.1)
+    alone = [translation_loss(model, collate([e]), 0.1)[0].item() for e in examples]
+    weights = [len(t) + 1 for _, t in examples]
+    assert batch_loss.item() == pytest.approx(np.average(alone, weights=weights), rel=1e-5)
+
+
+def test_early_stopping_and_time_budget(tmp_path):
+    frozen = tiny(lr=1e-12, epochs=6, patience=2)  # nothing improves after the first epoch
+    summary = Trainer(frozen, tmp_path / "frozen", **QUIET).train()
+    assert summary["stopped"] == "early stopping" and summary["steps"] == 21
+    summary = Trainer(tiny(time_budget=1e-6), tmp_path / "budget", **QUIET).train()
+    assert summary["stopped"] == "time_budget" and summary["steps"] == 1
+
+
+def test_schedules_peak_at_lr():
+    model = minigrad.nn.Linear(2, 2)
+    for schedule in ("noam", "cosine", "constant"):
+        config = tiny(schedule=schedule, lr=1e-3, warmup=10)
+        optimizer = build_optimizer(config, model)
+        scheduler = build_scheduler(config, optimizer, total_steps=100)
+        lrs = []
+        for _ in range(30):
+            lrs.append(optimizer.param_groups[0]["lr"])
+            scheduler.step()
+        assert max(lrs) == pytest.approx(1e-3) and lrs[9] == pytest.approx(1e-3), schedule
+        assert lrs[0] == pytest.approx(1e-4), schedule
+
+
+def test_refuses_to_overwrite_and_to_resume_with_other_settings(tmp_path):
+    Trainer(tiny(max_steps=1), tmp_path, **QUIET).train()
+    with pytest.raises(FileExistsError, match="--resume"):
+        Trainer(tiny(), tmp_path, **QUIET)
+    with pytest.raises(ValueError, match="d_model: checkpoint has 16, requested 32"):
+        Trainer.resume(tmp_path / "last.ckpt", overrides={"d_model": 32, "epochs": 9}, **QUIET)
+
+
+def test_bad_checkpoints_give_clear_errors(tmp_path):
+    Trainer(tiny(max_steps=1), tmp_path, **QUIET).train()
+    content = read_checkpoint(tmp_path / "last.ckpt")
+    content["config"]["d_ff"] = 64  # weights of another configuration
+    save_checkpoint(tmp_path / "edited.ckpt", **{k: v for k, v in content.items() if k != "kind"})
+    with pytest.raises(CheckpointError, match="do not fit the model configuration"):
+        load_checkpoint(tmp_path / "edited.ckpt")
+    minigrad.save({"weights": np.zeros(3)}, tmp_path / "other.ckpt")
+    with pytest.raises(CheckpointError, match="not a translation checkpoint"):
+        load_checkpoint(tmp_path / "other.ckpt")
+    (tmp_path / "text.ckpt").write_text("hello")
+    with pytest.raises(CheckpointError, match="not a minigrad checkpoint"):
+        load_checkpoint(tmp_path / "text.ckpt")
+    with pytest.raises(CheckpointError, match="is a directory"):
+        load_checkpoint(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"d_model": 15}, "divisible by num_heads"),
+        ({"schedule": "linear"}, "schedule must be one of"),
+        ({"batch_size": None}, "batch_size, max_tokens"),
+        ({"dropout": 1.0}, "dropout"),
+    ],
+)
+def test_config_validation(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        tiny(**overrides).validate()
