@@ -5,6 +5,7 @@ update; dropout off, so the pictures are reproducible) through `minigrad.viz`, a
 
     graph.svg / graph.png (+ graph.gv)   the computation graph, modules folded to fit a screen,
                                          every edge coloured by the gradient flowing back on it
+                                         (without graphviz's `dot`: graph.gv only, and a warning)
     gradient_flow.txt / .png             gradient norm per parameter and per layer
     residuals.txt / .png                 per residual block: gradient via skip vs via sublayer
     attention/<module>.png               every attention module's weights, one panel per head,
@@ -18,6 +19,7 @@ everything generic lives in `minigrad.viz`.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +68,7 @@ def attention_maps(model, src_tokens, tgt_tokens, out_dir: Path) -> list[Path]:
             continue
         queries, keys = _attention_axes(path, src_tokens, tgt_tokens)
         file = out_dir / f"{path}.png"
-        viz.attention_heatmap(module.last_attention[0], keys, queries, path=file)
+        viz.attention_heatmap(module.last_attention[0], keys, queries, path=file, title=path)
         written.append(file)
     return written
 
@@ -113,8 +115,11 @@ def visualize(model, src_tokenizer, tgt_tokenizer, sentence: str, out_dir, targe
 
     title = f"{sentence!r} -> {tgt_tokenizer.decode(target_ids)!r}  (loss {loss.item():.3f})"
     graph = viz.draw(trace, depth=depth, expand=list(expand), max_nodes=max_nodes, title=title)
-    files = {f"graph.{fmt}": graph.write(out / f"graph.{fmt}") for fmt in ("svg", "png")}
-    files["graph.gv"] = out / "graph.gv"
+    files = {"graph.gv": graph.write(out / "graph.gv")}
+    try:
+        files.update({f"graph.{fmt}": graph.write(out / f"graph.{fmt}") for fmt in ("svg", "png")})
+    except viz.GraphvizNotFoundError as error:  # the reports below need no graphviz
+        print(f"warning: {error}", file=sys.stderr)
     files.update(write_reports(model, trace, out))
     src_tokens = _labels(src_tokenizer, src_ids)
     tgt_tokens = _labels(tgt_tokenizer, [BOS_ID, *target_ids])
@@ -128,12 +133,8 @@ def run(args: argparse.Namespace) -> int:
     from transformer.checkpoint import load_checkpoint
 
     model, src_tokenizer, tgt_tokenizer, _ = load_checkpoint(args.checkpoint)
-    try:
-        files = visualize(model, src_tokenizer, tgt_tokenizer, args.sentence, args.out,
-                          args.target, args.depth, args.expand, args.max_nodes)  # fmt: skip
-    except viz.GraphvizNotFoundError as error:
-        print(f"viz: {error}")
-        return 1
+    files = visualize(model, src_tokenizer, tgt_tokenizer, args.sentence, args.out,
+                      args.target, args.depth, args.expand, args.max_nodes)  # fmt: skip
     print(Path(files["residuals.txt"]).read_text(), end="")
     print(f"wrote {len(files)} files to {args.out}/")
     return 0

@@ -77,12 +77,13 @@ def plot_residuals(traces, path=None, title: str | None = None):
     return _save(fig, path)
 
 
-def attention_heatmap(weights, keys, queries=None, titles=None, path=None, columns: int = 4):
+def attention_heatmap(weights, keys, queries=None, titles=None, path=None, columns: int = 4,
+                      title: str | None = None):  # fmt: skip
     """Heatmap(s) of attention weights with tokens on the axes.
 
     ``weights`` is (queries, keys) or (heads, queries, keys) (a numpy array or anything array
     like); ``keys``/``queries`` are the token strings (queries default to keys); ``titles``
-    name the heads.
+    name the heads, ``title`` the whole figure.
     """
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim == 2:
@@ -96,15 +97,18 @@ def attention_heatmap(weights, keys, queries=None, titles=None, path=None, colum
     titles = titles or ([f"head {h}" for h in range(len(w))] if len(w) > 1 else [""])
     cols = min(columns, len(w))
     rows = -(-len(w) // cols)
-    cell = 0.28 * max(len(keys), 6) + 1
-    fig = _figure(cell * cols, cell * rows)
+    width, height = 0.3 * max(len(keys), 4) + 1.4, 0.3 * max(len(queries), 4) + 1.2
+    fig = _figure(width * cols + 0.8, height * rows + (0.4 if title else 0))
     for h, ax in enumerate(fig.subplots(rows, cols, squeeze=False).ravel()):
         if h >= len(w):
             ax.set_visible(False)
             continue
-        image = ax.imshow(w[h], cmap="viridis", vmin=0, vmax=max(1e-12, float(w[h].max())))
+        image = ax.imshow(w[h], cmap="viridis", vmin=0, vmax=max(1e-12, float(w.max())),
+                          aspect="auto")  # fmt: skip
         ax.set_xticks(range(len(keys)), keys, rotation=90, fontsize=8)
         ax.set_yticks(range(len(queries)), queries, fontsize=8)
         ax.set_title(titles[h], fontsize=9)
     fig.colorbar(image, ax=fig.axes, shrink=0.6)
+    if title:
+        fig.suptitle(title)
     return _save(fig, path)

@@ -88,12 +88,13 @@ def _grad_line(node: Node, vanishing: float) -> str:
     return f"\\n|g| {_grad_text(g)}{tail}"
 
 
-def _label(node: Node, trace: Trace) -> str:
+def _label(node: Node, trace: Trace, cluster: str | None) -> str:
     dtype = "" if node.dtype in ("float32", "") else f" {node.dtype}"
     if node.kind == MODULE:
         kind = trace.module_types.get(node.name)
         size = f"{node.params:,} params" if node.params else "no params"
-        return f"{node.name}" + (f"\\n{kind}" if kind else "") + f"\\n{node.ops} ops, {size}"
+        name = node.name[len(cluster) + 1 :] if cluster else node.name  # the cluster says the rest
+        return name + (f"\\n{kind}" if kind else "") + f"\\n{node.ops} ops, {size}"
     if node.kind == PARAM:
         head = node.name or "parameter"
     elif node.kind == OP:
@@ -105,14 +106,15 @@ def _label(node: Node, trace: Trace) -> str:
     return f"{head}\\n{_fmt_shape(node.shape)}{dtype}"
 
 
-def _node_attrs(node: Node, trace: Trace, vanishing: float) -> dict[str, str]:
-    label = _label(node, trace) + _grad_line(node, vanishing)
+def _node_attrs(node: Node, trace: Trace, vanishing: float, cluster: str | None):
+    """Graphviz attributes of a node drawn inside ``cluster`` (a module path, None at the top)."""
+    label = _label(node, trace, cluster) + _grad_line(node, vanishing)
     attrs = {
         "label": label,
         "shape": "box3d" if node.kind == MODULE else "box",
         "style": "filled" if node.kind == PARAM else "rounded,filled",
         "fillcolor": _FILL[node.kind],
-        "tooltip": f"{node.module or '(top level)'}: {node.grad}" if node.grad else "",
+        "tooltip": f"{node.name or node.module or '(top level)'}: {node.grad or 'no gradient'}",
     }
     if node.id == trace.root:
         attrs["peripheries"] = "2"
@@ -151,7 +153,7 @@ def _cluster_parents(scopes: set[str]) -> dict[str, str | None]:
 
 def _fill(graph, scope, members, children, parents, trace, vanishing):
     for node in members.get(scope, ()):
-        graph.node(f"n{node.id}", **_node_attrs(node, trace, vanishing))
+        graph.node(f"n{node.id}", **_node_attrs(node, trace, vanishing, scope))
     for child in children.get(scope, ()):
         above = parents[child]
         rel = child[len(above) + 1 :] if above else child
