@@ -85,7 +85,9 @@ def depth_12(out: Path) -> None:
         print(viz.residual_report(traces[name]))
     when = "at initialisation, 12+12 layers"
     viz.plot_gradient_flow(flows, out / "viz_flow_depth12.png", f"gradient norm per layer {when}")
-    viz.plot_residuals(traces, out / "viz_residuals_depth12.png", f"residual blocks {when}")
+    viz.plot_residuals(
+        traces, out / "viz_residuals_depth12.png", f"skip (solid) vs sublayer (dashed) {when}"
+    )
 
 
 def attention(out: Path, steps: int) -> None:

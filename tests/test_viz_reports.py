@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from test_viz_trace import traced_mlp
 
+import minigrad
 import minigrad.nn as nn
 from minigrad import viz
 from minigrad.viz.flow import layer_of
@@ -46,6 +47,17 @@ def test_plots_write_png_files(tmp_path):
     viz.attention_heatmap(weights, ["a", "b", "c", "d"], ["x", "y", "z"], path=tmp_path / "att.png")
     for name in ("flow.png", "res.png", "att.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_plot_helpers_group_blocks_and_merge_layer_orders():
+    from minigrad.viz.plots import _merged_order, _stack_name
+
+    _, tr = traced_mlp()
+    assert {_stack_name(b) for b in tr.residuals} == {"blocks.* / fc1"}
+    merged = _merged_order([["emb", "l.0", "out"], ["emb", "l.0", "norm", "out"]])
+    assert merged == ["emb", "l.0", "norm", "out"]
+    with pytest.raises(ValueError, match="trace_backward"):
+        viz.plot_residuals(viz.trace(minigrad.tensor([1.0], requires_grad=True) * 2))
 
 
 def test_attention_heatmap_checks_labels():

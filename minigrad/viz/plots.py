@@ -6,7 +6,7 @@ change), so this works headless and in notebooks alike. Pass ``path`` to save a 
 
 from __future__ import annotations
 
-import math
+import re
 
 import numpy as np
 
@@ -25,23 +25,40 @@ def _save(fig, path):
     return fig
 
 
+def _merged_order(sequences) -> list[str]:
+    """All names of several ordered lists in one order that keeps each list's order where it
+    can (a name missing from the first list goes right after its predecessor in its own)."""
+    merged: list[str] = []
+    for names in sequences:
+        for i, name in enumerate(names):
+            if name not in merged:
+                at = merged.index(names[i - 1]) + 1 if i and names[i - 1] in merged else len(merged)
+                merged.insert(at, name)
+    return merged
+
+
 def plot_gradient_flow(flows, path=None, title: str | None = None):
     """Per-layer gradient norms as bars on a log scale; ``flows`` is one `GradientFlow` or a
-    dict ``{label: GradientFlow}`` to compare (e.g. post-norm vs pre-norm)."""
+    dict ``{label: GradientFlow}`` to compare (e.g. post-norm vs pre-norm). Layers without a
+    gradient are marked "no grad", non-finite ones "NaN/inf"."""
     flows = flows if isinstance(flows, dict) else {"": flows}
-    layers = list(dict.fromkeys(name for f in flows.values() for name, _ in f.layers))
-    fig = _figure(max(6.0, 0.35 * len(layers) * max(1, len(flows)) + 2), 4.2)
+    layers = _merged_order([[name for name, _ in f.layers] for f in flows.values()])
+    fig = _figure(min(16.0, max(6.0, 0.2 * len(layers) * len(flows) + 2)), 4.2)
     ax = fig.add_subplot()
     width = 0.8 / len(flows)
     for k, (label, flow) in enumerate(flows.items()):
-        norms = flow.layer_norms()
-        values = [norms.get(name, math.nan) for name in layers]
+        stats = dict(flow.layers)
         x = np.arange(len(layers)) + (k - (len(flows) - 1) / 2) * width
-        ax.bar(x, [v if math.isfinite(v) and v > 0 else 0 for v in values], width, label=label)
-        for xi, v in zip(x, values, strict=True):
-            if not math.isfinite(v):
-                ax.annotate("NaN/inf", (xi, 1), xycoords=("data", "axes fraction"),
+        heights = []
+        for xi, name in zip(x, layers, strict=True):
+            g = stats.get(name)
+            ok = g is not None and not g.nonfinite and g.norm > 0
+            heights.append(g.norm if ok else 0.0)
+            if name in stats and not ok:
+                mark = "NaN/inf" if g is not None and g.nonfinite else "no grad"
+                ax.annotate(mark, (xi, 0.98), xycoords=("data", "axes fraction"),
                             color="#d62728", rotation=90, va="top", fontsize=7)  # fmt: skip
+        ax.bar(x, heights, width, label=label)
     ax.set_yscale("log")
     ax.set_xticks(np.arange(len(layers)), layers, rotation=60, ha="right", fontsize=8)
     ax.set_ylabel("gradient norm (log scale)")
@@ -51,29 +68,44 @@ def plot_gradient_flow(flows, path=None, title: str | None = None):
     return _save(fig, path)
 
 
+def _stack_name(block) -> str:
+    """``decoder.layers.3 / cross_attn`` -> ``decoder.layers.* / cross_attn``."""
+    return re.sub(r"(^|\.)\d+(?=\.|$| )", r"\1*", block.name)
+
+
 def plot_residuals(traces, path=None, title: str | None = None):
-    """Skip vs sublayer gradient norm at each residual block's input, and their ratio;
-    ``traces`` is one `Trace` (from `trace_backward`) or a dict ``{label: Trace}``."""
+    """Gradient norm at each residual block's input through the skip path (solid) and through
+    the sublayer (dashed); one panel per kind of block (``encoder.layers.* / self_attn``), block
+    index along x. ``traces`` is one `Trace` (from `trace_backward`) or ``{label: Trace}``."""
     traces = traces if isinstance(traces, dict) else {"": traces}
-    fig = _figure(11, 4)
-    norms_ax, ratio_ax = fig.subplots(1, 2)
+    grouped: dict[str, dict[str, list]] = {}
     for label, tr in traces.items():
         if not isinstance(tr, Trace):
             raise TypeError(f"plot_residuals(): expected Traces, got {type(tr).__name__}")
-        blocks = [b for b in tr.residuals if b.skip_grad and b.sublayer_grad]
-        x = np.arange(len(blocks))
-        prefix = f"{label}: " if label else ""
-        line = norms_ax.plot(x, [b.skip_grad.norm for b in blocks], "-", label=f"{prefix}skip")
-        norms_ax.plot(x, [b.sublayer_grad.norm for b in blocks], "--",
-                      color=line[0].get_color(), label=f"{prefix}sublayer")  # fmt: skip
-        ratio_ax.plot(x, [b.ratio for b in blocks], "o-", label=label or None)
-    for ax, ylabel in ((norms_ax, "gradient norm at block input"), (ratio_ax, "sublayer / skip")):
+        for b in tr.residuals:
+            if b.skip_grad is not None and b.sublayer_grad is not None:
+                grouped.setdefault(_stack_name(b), {}).setdefault(label, []).append(b)
+    if not grouped:
+        raise ValueError("plot_residuals(): no residual block with gradients (use trace_backward)")
+    cols = min(3, len(grouped))
+    rows = -(-len(grouped) // cols)
+    fig = _figure(4.2 * cols, 3.2 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True).ravel()
+    for ax, (name, by_label) in zip(axes, grouped.items(), strict=False):
+        for label, blocks in by_label.items():
+            x = np.arange(len(blocks))
+            prefix = f"{label}: " if label else ""
+            line = ax.plot(x, [b.skip_grad.norm for b in blocks], "o-", ms=3, label=f"{prefix}skip")
+            ax.plot(x, [b.sublayer_grad.norm for b in blocks], "s--", ms=3,
+                    color=line[0].get_color(), label=f"{prefix}sublayer")  # fmt: skip
         ax.set_yscale("log")
-        ax.set_xlabel("residual block (forward order)")
-        ax.set_ylabel(ylabel)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
-    fig.suptitle(title or "gradient through skip vs sublayer")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("block index in the stack", fontsize=8)
+    for ax in axes[len(grouped) :]:
+        ax.set_visible(False)
+    axes[0].set_ylabel("gradient norm at block input")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title or "gradient through skip (solid) vs sublayer (dashed)")
     return _save(fig, path)
 
 
