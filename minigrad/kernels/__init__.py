@@ -1,0 +1,261 @@
+"""minigrad.kernels: the hot loops, as pure array functions (numpy arrays in, fresh arrays out).
+
+Every kernel exists twice behind this one interface: a numpy reference (`reference.py`, the
+readable truth) and a Numba JIT version (`numba_*.py`). `set_backend`, `use_backend` or the
+environment variable MINIGRAD_BACKEND=numpy|numba pick which one runs; the functions below
+validate their input (clear errors naming shapes and dtypes) and dispatch. float32 and float64
+are accepted and preserved; non-contiguous inputs are fine. docs/performance.md has timings.
+"""
+
+from . import _backend, _checks, attention, counter_rng
+from ._backend import BACKENDS, get_backend, set_backend, use_backend
+
+__all__ = [
+    "BACKENDS", "adam_step", "attention_backward", "attention_forward", "cross_entropy_backward",
+    "cross_entropy_forward", "dropout_backward", "dropout_forward", "gelu_backward",
+    "gelu_forward", "get_backend", "get_rng_state", "layer_norm_backward", "layer_norm_forward",
+    "log_softmax_backward", "log_softmax_forward", "masked_softmax_forward", "matmul", "seed",
+    "set_backend", "set_rng_state", "sgd_step", "softmax_backward", "use_backend",
+]  # fmt: skip
+
+_GELU_MODES = ("none", "tanh")
+
+
+def seed(s: int) -> None:
+    """Seed the random stream dropout draws from (both backends): same seed, same masks."""
+    counter_rng.seed(s)
+
+
+def get_rng_state() -> dict:
+    """The dropout stream's position as plain data (for checkpoints)."""
+    return counter_rng.get_state()
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore a position returned by `get_rng_state`."""
+    counter_rng.set_state(state)
+
+
+def masked_softmax_forward(x, scale=1.0, mask=None):
+    """Softmax over the last axis of scale * x, where bool `mask` (broadcastable to x) is True.
+
+    y_j = exp(z_j - m) / sum_k exp(z_k - m), z = scale * x, m = max allowed z; excluded entries
+    are 0 and a row with nothing allowed is all zeros (never NaN).
+    """
+    (x,) = _checks.floats("masked_softmax_forward", x=x)
+    _checks.at_least_1d("masked_softmax_forward", "x", x)
+    mask = _checks.mask("masked_softmax_forward", mask, x.shape)
+    return _backend.impl.masked_softmax_forward(x, float(scale), mask)
+
+
+def softmax_backward(y, grad_y, scale=1.0):
+    """grad_x = scale * y * (grad_y - sum(grad_y * y, -1)), y the output of the forward."""
+    y, grad_y = _checks.floats("softmax_backward", y=y, grad_y=grad_y)
+    _checks.at_least_1d("softmax_backward", "y", y)
+    _checks.same_shape("softmax_backward", y.shape, grad_y=grad_y)
+    return _backend.impl.softmax_backward(y, grad_y, float(scale))
+
+
+def log_softmax_forward(x):
+    """y = x - logsumexp(x) over the last axis; a row of all -inf gives -inf (no NaN)."""
+    (x,) = _checks.floats("log_softmax_forward", x=x)
+    _checks.at_least_1d("log_softmax_forward", "x", x)
+    return _backend.impl.log_softmax_forward(x)
+
+
+def log_softmax_backward(y, grad_y):
+    """grad_x = grad_y - exp(y) * sum(grad_y, -1); zero for rows whose y is all -inf."""
+    y, grad_y = _checks.floats("log_softmax_backward", y=y, grad_y=grad_y)
+    _checks.at_least_1d("log_softmax_backward", "y", y)
+    _checks.same_shape("log_softmax_backward", y.shape, grad_y=grad_y)
+    return _backend.impl.log_softmax_backward(y, grad_y)
+
+
+def cross_entropy_forward(logits, target, ignore_index=-100, label_smoothing=0.0):
+    """Per-row cross-entropy of logits (N, C) against int targets (N,), PyTorch semantics.
+
+    loss_i = (1 - eps) (lse_i - x_i,t_i) + eps (lse_i - mean_c x_ic), 0 where t_i == ignore_index.
+    Returns (losses (N,), lse (N,)); lse = logsumexp of each row, saved for the backward.
+    Raises IndexError for a target outside [0, C) that is not ignore_index.
+    """
+    (logits,) = _checks.floats("cross_entropy_forward", logits=logits)
+    n, c = _logits_shape("cross_entropy_forward", logits)
+    target = _checks.targets("cross_entropy_forward", target, n, c, ignore_index)
+    eps = _checks.probability("cross_entropy_forward", "label_smoothing", label_smoothing)
+    return _backend.impl.cross_entropy_forward(logits, target, int(ignore_index), eps)
+
+
+def cross_entropy_backward(
+    logits, lse, target, grad_losses, ignore_index=-100, label_smoothing=0.0
+):
+    """grad_logits_ic = g_i (softmax(x_i)_c - (1 - eps) [c == t_i] - eps / C), 0 for ignored rows;
+    g = grad_losses (N,), lse from `cross_entropy_forward`."""
+    kernel = "cross_entropy_backward"
+    logits, lse, grad_losses = _checks.floats(
+        kernel, logits=logits, lse=lse, grad_losses=grad_losses
+    )
+    n, c = _logits_shape(kernel, logits)
+    _checks.same_shape(kernel, (n,), lse=lse, grad_losses=grad_losses)
+    target = _checks.targets(kernel, target, n, c, ignore_index)
+    eps = _checks.probability(kernel, "label_smoothing", label_smoothing)
+    args = (logits, lse, target, grad_losses, int(ignore_index), eps)
+    return _backend.impl.cross_entropy_backward(*args)
+
+
+def layer_norm_forward(x, weight, bias, eps):
+    """Layer norm of each row of x (N, D): y = (x - mean) * rstd * weight + bias,
+    rstd = 1 / sqrt(var + eps) with the biased variance; weight/bias (D,) or None.
+    Returns (y, mean (N,), rstd (N,))."""
+    x, weight, bias = _norm_inputs("layer_norm_forward", x, weight=weight, bias=bias)
+    return _backend.impl.layer_norm_forward(x, weight, bias, float(eps))
+
+
+def layer_norm_backward(grad_y, x, mean, rstd, weight):
+    """Returns (grad_x, grad_weight, grad_bias) of layer norm (the last two None when weight is
+    None): grad_x = rstd (gx - mean(gx) - xhat mean(gx xhat)), gx = grad_y weight,
+    grad_weight = sum_rows grad_y xhat, grad_bias = sum_rows grad_y."""
+    kernel = "layer_norm_backward"
+    x, grad_y, mean, rstd = _checks.floats(kernel, x=x, grad_y=grad_y, mean=mean, rstd=rstd)
+    x, weight = _norm_inputs(kernel, x, weight=weight)
+    _checks.same_shape(kernel, x.shape, grad_y=grad_y)
+    _checks.same_shape(kernel, x.shape[:1], mean=mean, rstd=rstd)
+    return _backend.impl.layer_norm_backward(grad_y, x, mean, rstd, weight)
+
+
+def gelu_forward(x, approximate="none"):
+    """GELU(x) = x Phi(x) (approximate="none", erf) or its tanh approximation
+    x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2 (approximate="tanh"), as PyTorch."""
+    (x,) = _checks.floats("gelu_forward", x=x)
+    return _backend.impl.gelu_forward(x, _gelu_mode("gelu_forward", approximate))
+
+
+def gelu_backward(x, grad_y, approximate="none"):
+    """grad_x = grad_y * GELU'(x), for the same `approximate` as the forward."""
+    x, grad_y = _checks.floats("gelu_backward", x=x, grad_y=grad_y)
+    _checks.same_shape("gelu_backward", x.shape, grad_y=grad_y)
+    return _backend.impl.gelu_backward(x, grad_y, _gelu_mode("gelu_backward", approximate))
+
+
+def dropout_forward(x, p):
+    """Inverted dropout: y = x * keep / (1 - p), keep ~ Bernoulli(1 - p) from the seeded stream.
+    Returns (y, keep_mask) with keep_mask a bool array shaped like x (p = 1 gives zeros)."""
+    (x,) = _checks.floats("dropout_forward", x=x)
+    p = _checks.probability("dropout_forward", "p", p)
+    key, offset = counter_rng.claim(x.size)
+    return _backend.impl.dropout_forward(x, p, key, offset)
+
+
+def dropout_backward(grad_y, keep_mask, p):
+    """grad_x = grad_y * keep_mask / (1 - p)."""
+    (grad_y,) = _checks.floats("dropout_backward", grad_y=grad_y)
+    keep_mask = _checks.mask("dropout_backward", keep_mask, grad_y.shape)
+    p = _checks.probability("dropout_backward", "p", p)
+    return _backend.impl.dropout_backward(grad_y, keep_mask, p)
+
+
+def adam_step(
+    param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay, decoupled
+):
+    """One Adam (decoupled=False: L2 weight decay added to the gradient) or AdamW (decoupled=True:
+    param *= 1 - lr * weight_decay) step, in place on param, exp_avg and exp_avg_sq, as PyTorch;
+    `step` counts from 1 and sets the bias corrections 1 - beta^step."""
+    kernel = "adam_step"
+    arrays = _checks.floats(kernel, param=param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
+    _checks.same_shape(kernel, arrays[0].shape, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
+    if step < 1:
+        raise ValueError(f"adam_step(): step counts from 1, got {step}")
+    scalars = (float(lr), float(beta1), float(beta2), float(eps), float(weight_decay))
+    _backend.impl.adam_step(*arrays, int(step), *scalars, bool(decoupled))
+
+
+def sgd_step(
+    param, grad, momentum_buf, lr, momentum, dampening, weight_decay, nesterov, first_step
+):
+    """One SGD step in place, as PyTorch: g = grad + weight_decay * param; with momentum,
+    momentum_buf = g on the first step, else momentum * buf + (1 - dampening) * g, and
+    g = g + momentum * buf (nesterov) or buf; param -= lr * g. momentum_buf may be None
+    when momentum == 0."""
+    kernel = "sgd_step"
+    param, grad = _checks.floats(kernel, param=param, grad=grad)
+    _checks.same_shape(kernel, param.shape, grad=grad)
+    if momentum != 0.0:
+        if momentum_buf is None:
+            raise ValueError("sgd_step(): momentum_buf is required when momentum != 0")
+        _checks.floats(kernel, param=param, momentum_buf=momentum_buf)
+        _checks.same_shape(kernel, param.shape, momentum_buf=momentum_buf)
+    scalars = (float(lr), float(momentum), float(dampening), float(weight_decay))
+    _backend.impl.sgd_step(param, grad, momentum_buf, *scalars, bool(nesterov), bool(first_step))
+
+
+def matmul(a, b):
+    """a @ b with numpy matmul semantics (1-D, 2-D, batched N-D with broadcast batch dims)."""
+    a, b = _checks.floats("matmul", a=a, b=b)
+    _checks.matmul_shapes(a, b)
+    return _backend.impl.matmul(a, b)
+
+
+def attention_forward(q, k, v, mask=None, scale=1.0):
+    """The attention core: weights = softmax(scale q k^T) over keys where bool `mask`
+    (broadcastable to (..., Lq, Lk)) is True; out = weights v. q (..., Lq, D), k (..., Lk, D),
+    v (..., Lk, Dv). Returns (out, weights); fully masked query rows give zeros."""
+    q, k, v = _checks.floats("attention_forward", q=q, k=k, v=v)
+    _attention_shapes("attention_forward", q, k, v)
+    mask = _checks.mask("attention_forward", mask, q.shape[:-1] + k.shape[-2:-1])
+    return attention.forward(_backend.impl, q, k, v, mask, float(scale))
+
+
+def attention_backward(q, k, v, weights, grad_out, scale=1.0):
+    """Returns (grad_q, grad_k, grad_v) of `attention_forward` from its saved weights."""
+    kernel = "attention_backward"
+    q, k, v, weights, grad_out = _checks.floats(
+        kernel, q=q, k=k, v=v, weights=weights, grad_out=grad_out
+    )
+    _attention_shapes(kernel, q, k, v)
+    _checks.same_shape(kernel, q.shape[:-1] + k.shape[-2:-1], weights=weights)
+    _checks.same_shape(kernel, q.shape[:-1] + v.shape[-1:], grad_out=grad_out)
+    return attention.backward(_backend.impl, q, k, v, weights, grad_out, float(scale))
+
+
+def _logits_shape(kernel, logits):
+    """(N, C) of a 2-D logits array with at least one class."""
+    if logits.ndim != 2 or logits.shape[1] == 0:
+        raise ValueError(f"{kernel}(): logits must be (N, C) with C >= 1, got {logits.shape}")
+    return logits.shape
+
+
+def _norm_inputs(kernel, x, **params):
+    """x (N, D) and its optional (D,) parameters, all of one float dtype."""
+    present = {name: p for name, p in params.items() if p is not None}
+    x, *arrays = _checks.floats(kernel, x=x, **present)
+    if x.ndim != 2:
+        raise ValueError(f"{kernel}(): x must be (N, D) (reshape first), got shape {x.shape}")
+    _checks.same_shape(kernel, x.shape[1:], **dict(zip(present, arrays, strict=True)))
+    given = iter(arrays)
+    return (x, *(None if p is None else next(given) for p in params.values()))
+
+
+def _gelu_mode(kernel, approximate):
+    """Check `approximate` is "none" or "tanh"."""
+    if approximate not in _GELU_MODES:
+        raise ValueError(
+            f"{kernel}(): approximate must be one of {_GELU_MODES}, got {approximate!r}"
+        )
+    return approximate
+
+
+def _attention_shapes(kernel, q, k, v):
+    """Check q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv) with equal batch dims."""
+    aligned = q.ndim >= 2 and k.ndim == q.ndim and v.ndim == q.ndim
+    if not (
+        aligned
+        and q.shape[:-2] == k.shape[:-2]
+        and k.shape[:-1] == v.shape[:-1]
+        and q.shape[-1] == k.shape[-1]
+    ):
+        raise ValueError(
+            f"{kernel}(): expected q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv) with the same "
+            f"batch dims, got {q.shape}, {k.shape}, {v.shape}"
+        )
+
+
+_backend.set_from_environment()

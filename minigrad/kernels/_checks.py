@@ -1,0 +1,88 @@
+"""Input validation shared by both backends: bad input fails here, with the kernel's name and
+the offending shape or dtype, instead of deep inside numpy or Numba."""
+
+import numpy as np
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def floats(kernel, **arrays):
+    """The named arrays as ndarrays, all float32 or all float64 (no silent promotion)."""
+    out = []
+    for name, a in arrays.items():
+        a = np.asarray(a)
+        if a.dtype not in _FLOATS:
+            raise TypeError(f"{kernel}(): {name} must be float32 or float64, got {a.dtype}")
+        out.append(a)
+    dtypes = {a.dtype for a in out}
+    if len(dtypes) > 1:
+        found = ", ".join(f"{n}={a.dtype}" for n, a in zip(arrays, out, strict=True))
+        raise TypeError(f"{kernel}(): arrays must share one dtype, got {found}")
+    return out
+
+
+def same_shape(kernel, expected, **arrays):
+    """Check every named array has shape `expected`."""
+    for name, a in arrays.items():
+        if a.shape != tuple(expected):
+            raise ValueError(f"{kernel}(): {name} has shape {a.shape}, expected {tuple(expected)}")
+
+
+def at_least_1d(kernel, name, a):
+    """Check `a` has a last axis to work along."""
+    if a.ndim == 0:
+        raise ValueError(f"{kernel}(): {name} must have at least 1 dimension, got a scalar")
+
+
+def mask(kernel, mask, shape):
+    """A bool mask that broadcasts to `shape` (True = may attend), or None."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"{kernel}(): mask must be bool (True = keep), got {mask.dtype}")
+    try:
+        broadcast = np.broadcast_shapes(mask.shape, shape)
+    except ValueError:
+        broadcast = None
+    if broadcast != tuple(shape):
+        raise ValueError(f"{kernel}(): mask of shape {mask.shape} does not broadcast to {shape}")
+    return mask
+
+
+def targets(kernel, target, n_rows, n_classes, ignore_index):
+    """Class indices (N,) as int64, each in [0, C) or equal to ignore_index."""
+    target = np.asarray(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{kernel}(): target must hold integer class indices, got {target.dtype}")
+    if target.shape != (n_rows,):
+        raise ValueError(f"{kernel}(): target has shape {target.shape}, expected ({n_rows},)")
+    bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
+    if bad.any():
+        raise IndexError(
+            f"{kernel}(): target {target[bad][0]} is out of range for {n_classes} classes "
+            f"(valid: 0..{n_classes - 1}, or ignore_index={ignore_index})"
+        )
+    return np.ascontiguousarray(target, dtype=np.int64)
+
+
+def probability(kernel, name, p):
+    """A float in [0, 1]."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{kernel}(): {name} must be in [0, 1], got {p}")
+    return float(p)
+
+
+def matmul_shapes(a, b):
+    """Check a @ b is defined under numpy's matmul rules (no scalars, matching inner sizes,
+    broadcastable batch dimensions)."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul(): operands must be at least 1-D, got {a.shape} and {b.shape}")
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    batch_ok = True
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        batch_ok = False
+    if a.shape[-1] != inner_b or not batch_ok:
+        raise ValueError(f"matmul(): shapes {a.shape} and {b.shape} are not aligned")

@@ -1,0 +1,85 @@
+"""How every Numba kernel in this package is compiled and when it runs on several threads.
+
+- Cache: `@njit(cache=True)` writes next to the source. When the package folder is read-only and
+  NUMBA_CACHE_DIR is unset, we point NUMBA_CACHE_DIR at ~/.cache/minigrad/numba before Numba
+  decides where to cache; if no cache location works at all, kernels compile without a cache.
+- Fast math: `reassoc`/`contract` let LLVM vectorise reductions and fuse multiply-adds. We leave
+  out `nnan`/`ninf`: -inf is a real value here (masked entries, empty rows).
+- error_model="numpy": x / 0 gives inf/NaN as in numpy. Numba's default ("python") tests every
+  divisor for zero to raise ZeroDivisionError, and that branch stops LLVM from vectorising any
+  loop that divides (Adam's update ran 4x slower).
+- Threads: `PARALLEL_MIN_ELEMENTS` (see docs/performance.md for the measurements) decides when a
+  kernel's `prange` driver is used instead of its serial loop. OpenMP threads that spin while
+  waiting stalled calls for ~6-10 ms whenever another process kept the second core busy, so
+  OMP_WAIT_POLICY defaults to PASSIVE (set before Numba starts its OpenMP pool).
+"""
+
+import os
+import tempfile
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+USER_CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "minigrad", "numba")
+
+
+def _writable(folder):
+    """True when `folder` exists (or can be made) and a file can be written in it."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError:
+        return False
+    return True
+
+
+def choose_cache_dir(environ, package_dir=_PACKAGE_DIR, fallback=USER_CACHE_DIR):
+    """Set environ['NUMBA_CACHE_DIR'] to `fallback` when the package's __pycache__ is not writable
+    and the user chose nothing; returns the folder used (None: Numba's own choice)."""
+    if environ.get("NUMBA_CACHE_DIR"):
+        return environ["NUMBA_CACHE_DIR"]
+    if _writable(os.path.join(package_dir, "__pycache__")) or not _writable(fallback):
+        return None
+    environ["NUMBA_CACHE_DIR"] = fallback
+    return fallback
+
+
+choose_cache_dir(os.environ)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402  (after the environment above is settled)
+
+if os.environ.get("NUMBA_CACHE_DIR"):  # Numba may have read its config before we ran
+    numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
+
+FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+PARALLEL_MIN_ELEMENTS = 1 << 20
+
+
+def kernel(parallel=False):
+    """Decorator: `njit(cache=True, fastmath=FASTMATH)`, compiled lazily (first call per dtype)."""
+
+    def wrap(fn):
+        options = {"fastmath": set(FASTMATH), "parallel": parallel, "error_model": "numpy"}
+        try:
+            return numba.njit(cache=True, **options)(fn)
+        except RuntimeError:  # no cache location is writable: compile on every run instead
+            return numba.njit(cache=False, **options)(fn)
+
+    return wrap
+
+
+def use_parallel(n_elements):
+    """Whether a call touching `n_elements` values should take the multi-threaded driver."""
+    return n_elements >= PARALLEL_MIN_ELEMENTS and numba.get_num_threads() > 1
+
+
+@numba.njit(inline="always")
+def chunk(index, n_chunks, n):
+    """The half-open range [lo, hi) of chunk `index` when 0..n is cut into `n_chunks` parts."""
+    step = (n + n_chunks - 1) // n_chunks
+    return min(n, index * step), min(n, (index + 1) * step)
+
+
+def parallel_chunks(n):
+    """How many chunks a parallel driver cuts n rows into: 4 per thread, for balance. Computed
+    here, not inside the kernel: calling numba.get_num_threads() in a kernel defeats caching."""
+    return max(1, min(n, 4 * numba.get_num_threads()))

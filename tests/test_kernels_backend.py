@@ -1,0 +1,204 @@
+"""The kernel package's machinery: backend switch and environment variable, dtypes and fresh
+outputs, matmul semantics, the multi-threaded drivers, the vectorised exp, the Numba cache
+location, and running with NUMBA_DISABLE_JIT=1."""
+
+import os
+import subprocess
+import sys
+
+import numba
+import numpy as np
+import pytest
+
+from minigrad import kernels as K
+from minigrad.kernels import _backend, _jit
+from minigrad.kernels._jit_math import exp as fast_exp
+from minigrad.kernels.testing import compare_backends
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_backend_switch_and_context_manager():
+    assert K.get_backend() in K.BACKENDS
+    before = K.get_backend()
+    with K.use_backend("numpy"):
+        assert K.get_backend() == "numpy"
+        with pytest.raises(RuntimeError), K.use_backend("numba"):
+            assert K.get_backend() == "numba"
+            raise RuntimeError
+        assert K.get_backend() == "numpy"
+    assert K.get_backend() == before
+    with pytest.raises(ValueError, match=r"unknown kernel backend 'torch'.*'numba', 'numpy'"):
+        K.set_backend("torch")
+
+
+def test_backend_from_environment():
+    before = K.get_backend()
+    try:
+        _backend.set_from_environment({"MINIGRAD_BACKEND": "NumPy"})
+        assert K.get_backend() == "numpy"
+        _backend.set_from_environment({})
+        assert K.get_backend() == "numba"
+        with pytest.raises(ValueError, match="MINIGRAD_BACKEND='jax' is not a kernel backend"):
+            _backend.set_from_environment({"MINIGRAD_BACKEND": "jax"})
+    finally:
+        K.set_backend(before)
+
+
+def run_python(code, **env):
+    """Run `code` in a fresh interpreter with extra environment variables; returns stdout."""
+    full_env = {**os.environ, "PYTHONPATH": ROOT, **env}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=full_env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_environment_variable_selects_backend_at_import():
+    code = "import minigrad.kernels as k; print(k.get_backend())"
+    assert run_python(code, MINIGRAD_BACKEND="numpy") == "numpy"
+
+
+def test_kernels_run_as_python_with_jit_disabled():
+    code = (
+        "import numpy as np, minigrad.kernels as k\n"
+        "x = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]], dtype=np.float32)\n"
+        "m = np.array([True, False, True])\n"
+        "y = k.masked_softmax_forward(x, 2.0, m)\n"
+        "with k.use_backend('numpy'):\n"
+        "    r = k.masked_softmax_forward(x, 2.0, m)\n"
+        "print(k.get_backend(), np.abs(y - r).max() < 1e-6)"
+    )
+    assert run_python(code, NUMBA_DISABLE_JIT="1") == "numba True"
+
+
+def all_calls(dtype):
+    """One call of every kernel on small float inputs of `dtype`, and those inputs."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 6)).astype(dtype)
+    q = rng.standard_normal((1, 2, 4, 6)).astype(dtype)
+    _, mean, rstd = K.layer_norm_forward(x, None, None, 1e-5)
+    target = np.array([0, 1, 5, 2])
+    _, lse = K.cross_entropy_forward(x, target)
+    calls = {
+        "masked_softmax_forward": lambda: K.masked_softmax_forward(x, 0.5, x > 0),
+        "softmax_backward": lambda: K.softmax_backward(x, x, 0.5),
+        "log_softmax_forward": lambda: K.log_softmax_forward(x),
+        "log_softmax_backward": lambda: K.log_softmax_backward(x, x),
+        "cross_entropy_forward": lambda: K.cross_entropy_forward(x, target),
+        "cross_entropy_backward": lambda: K.cross_entropy_backward(x, lse, target, x[:, 0]),
+        "layer_norm_forward": lambda: K.layer_norm_forward(x, x[0], x[1], 1e-5),
+        "layer_norm_backward": lambda: K.layer_norm_backward(x, x, mean, rstd, x[0]),
+        "gelu_forward": lambda: K.gelu_forward(x),
+        "gelu_backward": lambda: K.gelu_backward(x, x),
+        "dropout_forward": lambda: K.dropout_forward(x, 0.5)[:1],
+        "dropout_backward": lambda: K.dropout_backward(x, x > 0, 0.5),
+        "matmul": lambda: K.matmul(x, x.T),
+        "attention_forward": lambda: K.attention_forward(q, q, q),
+        "attention_backward": lambda: K.attention_backward(q, q, q, q[..., :4], q),
+    }
+    return calls, (x, q)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_kernel_keeps_the_dtype_and_returns_fresh_arrays(backend, dtype):
+    calls, inputs = all_calls(dtype)
+    public = {n for n in K.__all__ if n.endswith(("_forward", "_backward")) or n == "matmul"}
+    assert public == set(calls)
+    with K.use_backend(backend):
+        for name, call in calls.items():
+            result = call()
+            for out in result if isinstance(result, tuple) else (result,):
+                if out is not None:
+                    assert out.dtype == dtype, name
+                    assert not any(np.shares_memory(out, a) for a in inputs), name
+
+
+@pytest.mark.parametrize(
+    "shape_a, shape_b",
+    [((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((2, 1, 3, 4), (5, 4, 2))],
+)
+def test_matmul_has_numpy_semantics(shape_a, shape_b):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(shape_a).astype(np.float32)
+    b = rng.standard_normal(shape_b).astype(np.float32)
+    out = compare_backends(K.matmul, a, b)
+    np.testing.assert_array_equal(out, np.matmul(a, b))
+    with pytest.raises(ValueError, match=r"matmul\(\): shapes .* not aligned"):
+        K.matmul(a, np.ones(shape_b[:-2] + (7, 2), np.float32))
+
+
+@pytest.mark.skipif(numba.get_num_threads() < 2, reason="needs two Numba threads")
+def test_parallel_drivers_match_reference(monkeypatch):
+    monkeypatch.setattr(_jit, "PARALLEL_MIN_ELEMENTS", 0)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((37, 29)).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    y = compare_backends(K.masked_softmax_forward, x, 0.5, x[:1] > -1)
+    compare_backends(K.softmax_backward, y, g, 0.5)
+    target = rng.integers(0, 29, 37)
+    _, lse = compare_backends(K.cross_entropy_forward, x, target, -100, 0.1)
+    compare_backends(K.cross_entropy_backward, x, lse, target, g[:, 0], -100, 0.1)
+    _, mean, rstd = compare_backends(K.layer_norm_forward, x, g[0], g[1], 1e-5)
+    compare_backends(K.layer_norm_backward, g, x, mean, rstd, g[0])
+    compare_backends(K.gelu_forward, x, "tanh")
+    compare_backends(K.gelu_backward, x, g, "tanh")
+    _, keep = compare_backends(K.dropout_forward, x, 0.4)
+    compare_backends(K.dropout_backward, g, keep, 0.4)
+    compare_backends(K.adam_step, x, g, g * 0.1, g * g, 2, 1e-3, 0.9, 0.999, 1e-8, 0.01, True)
+
+
+@numba.njit
+def _exp_all(t, out):
+    for i in range(t.size):
+        out[i] = fast_exp(t[i])
+
+
+def test_vectorised_float32_exp_is_accurate_to_two_ulp():
+    t = np.linspace(-87.3, 88.3, 400_001, dtype=np.float32)
+    out = np.empty_like(t)
+    _exp_all(t, out)
+    exact = np.exp(t.astype(np.float64))
+    ulp = np.spacing(exact.astype(np.float32)).astype(np.float64)
+    assert np.max(np.abs(out - exact) / ulp) < 2.0
+    edge = np.array([-200.0, -np.inf, 0.0, np.nan], dtype=np.float32)
+    _exp_all(edge, out[:4])
+    assert out[:3].tolist() == [0.0, 0.0, 1.0] and np.isnan(out[3])
+
+
+def test_cache_dir_falls_back_when_the_package_is_read_only(tmp_path):
+    read_only = tmp_path / "file"  # a file: nothing can be created inside it
+    read_only.write_text("")
+    env = {}
+    assert _jit.choose_cache_dir(env, str(read_only), str(tmp_path / "c")) == str(tmp_path / "c")
+    assert env == {"NUMBA_CACHE_DIR": str(tmp_path / "c")}
+    env = {}
+    assert _jit.choose_cache_dir(env, str(tmp_path), str(tmp_path / "c")) is None and env == {}
+    env = {"NUMBA_CACHE_DIR": "/chosen"}
+    assert _jit.choose_cache_dir(env, str(read_only), str(tmp_path / "c")) == "/chosen"
+    env = {}
+    assert _jit.choose_cache_dir(env, str(read_only), str(read_only / "x")) is None and env == {}
+
+
+def test_kernels_still_compile_without_any_cache_location(monkeypatch):
+    from numba.core import caching
+
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # renamed in Numba 0.61
+    monkeypatch.setattr(impl, "_locator_classes", [])
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+
+    def double(a):
+        return 2 * a
+
+    assert _jit.kernel()(double)(21) == 42
+
+
+def test_rng_state_round_trips():
+    x = np.ones(100, dtype=np.float32)
+    state = K.get_rng_state()
+    first = K.dropout_forward(x, 0.5)[1]
+    K.set_rng_state(state)
+    assert (K.dropout_forward(x, 0.5)[1] == first).all()
