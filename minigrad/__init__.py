@@ -8,7 +8,7 @@
 Read `minigrad.autograd` first: it is the whole idea of backpropagation on one screen.
 """
 
-from minigrad import nn
+from minigrad import nn, optim
 from minigrad.autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from minigrad.creation import (
     arange,
@@ -51,6 +51,6 @@ __all__ = [
     "Function", "GradcheckError", "Tensor", "arange", "argmax", "cat", "clamp", "detect_anomaly",
     "enable_grad", "exp", "float32", "float64", "full", "gather", "gradcheck", "int64",
     "is_grad_enabled", "load", "log", "manual_seed", "masked_fill", "matmul", "maximum", "mean",
-    "minimum", "nn", "no_grad", "ones", "ones_like", "rand", "randn", "relu", "save", "sigmoid",
-    "sqrt", "stack", "sum", "tanh", "tensor", "topk", "where", "zeros", "zeros_like",
+    "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randn", "relu", "save",
+    "sigmoid", "sqrt", "stack", "sum", "tanh", "tensor", "topk", "where", "zeros", "zeros_like",
 ]  # fmt: skip
