@@ -1,7 +1,7 @@
 """Neural-network building blocks shaped like ``torch.nn``: Module, Parameter, layers,
-containers, ``init`` and ``functional``."""
+containers, ``init``, ``functional`` and ``utils`` (gradient clipping)."""
 
-from minigrad.nn import functional, init
+from minigrad.nn import functional, init, utils
 from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
 from minigrad.nn.layers import GELU, Dropout, Embedding, LayerNorm, Linear, ReLU
 from minigrad.nn.module import Module
@@ -9,5 +9,5 @@ from minigrad.nn.parameter import Parameter
 
 __all__ = [
     "GELU", "Dropout", "Embedding", "LayerNorm", "Linear", "Module", "ModuleDict", "ModuleList",
-    "Parameter", "ReLU", "Sequential", "functional", "init",
+    "Parameter", "ReLU", "Sequential", "functional", "init", "utils",
 ]  # fmt: skip
