@@ -141,3 +141,12 @@ def test_gradcheck_reports_a_wrong_gradient():
         minigrad.gradcheck(lambda t: BadSquare.apply(t), [x])
     with pytest.raises(TypeError, match="float64"):
         minigrad.gradcheck(lambda t: t * 2, [minigrad.randn(3, requires_grad=True)])
+
+
+def test_intermediate_used_twice_receives_all_its_gradient_before_propagating():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    (y + y * 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+    a = leaf(3)
+    assert minigrad.gradcheck(lambda t: (lambda u: u * u.exp() + u.sum())(t.tanh()), [a])
