@@ -35,7 +35,9 @@ def micrograd_expression(out: Path) -> None:
     loss = d * f
     names = {"a": a, "b": b, "c": c, "f": f, "e": e, "d": d, "L": loss}
     trace = viz.trace_backward(loss, names=names)
-    viz.draw(trace, rankdir="LR", title="L = (a*b + c) * f").write(out / "viz_micrograd.svg")
+    viz.draw(trace, rankdir="LR", title="L = (a*b + c) * f").write(
+        out / "viz_micrograd.svg", keep_source=False
+    )
     print(f"micrograd expression: {trace.count()} nodes")
 
 
@@ -47,7 +49,9 @@ def encoder_layer(out: Path) -> None:
     probe = minigrad.randn(2, 10, 64)  # a random linear read-out: sum(layer(x) * probe)
     trace = viz.trace_backward((layer(x) * probe).sum(), model=layer, names={"x": x})
     title = "one encoder layer (post-norm): skip edges dashed"
-    viz.draw(trace, max_nodes=None, title=title).write(out / "viz_encoder_layer.svg")
+    viz.draw(trace, max_nodes=None, title=title).write(
+        out / "viz_encoder_layer.svg", keep_source=False
+    )
     drawn = viz.view(trace, max_nodes=None).count()
     print(f"encoder layer: {trace.count('op')} ops, {drawn} nodes drawn")
     print(viz.residual_report(trace))
@@ -69,7 +73,9 @@ def toy_model(out: Path) -> None:
     shown = viz.view(trace)
     print(f"2+2 toy model: {trace.count()} nodes traced ({trace.count('op')} ops), "
           f"default view {shown.count()} nodes, {len(shown.edges)} edges")  # fmt: skip
-    viz.draw(trace, title="2+2-layer toy Transformer, default view").write(out / "viz_model.svg")
+    viz.draw(trace, title="2+2-layer toy Transformer, default view").write(
+        out / "viz_model.svg", keep_source=False
+    )
 
 
 def depth_12(out: Path) -> None:
@@ -101,8 +107,9 @@ def attention(out: Path, steps: int) -> None:
     weights = model.decoder.layers[-1].cross_attn.last_attention[0]
     keys = [str(t) for t in src[0]]
     queries = [str(t) for t in decoded[0, :-1]]
-    titles = [f"decoder.layers.1.cross_attn, head {h}" for h in range(len(weights))]
-    viz.attention_heatmap(weights, keys, queries, titles, path=out / "viz_attention.png")
+    title = "decoder.layers.1.cross_attn: output so far (rows) attends to the source (columns)"
+    viz.attention_heatmap(weights, keys, queries, path=out / "viz_attention.png", columns=2,
+                          title=title)  # fmt: skip
     print(f"copy task: {steps} steps, final loss {np.mean(losses[-20:]):.3f}")
 
 

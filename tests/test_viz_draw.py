@@ -59,6 +59,8 @@ def test_write_renders_svg_and_keeps_dot_source(tmp_path):
     _, tr = traced_mlp()
     out = viz.draw(tr).write(tmp_path / "mlp.svg")
     assert out.read_text().lstrip().startswith("<?xml") and (tmp_path / "mlp.gv").exists()
+    viz.draw(tr).write(tmp_path / "bare.png", keep_source=False)
+    assert (tmp_path / "bare.png").exists() and not (tmp_path / "bare.gv").exists()
 
 
 def test_missing_dot_writes_source_and_says_how_to_install(tmp_path, monkeypatch):

@@ -48,9 +48,10 @@ class Digraph(graphviz.Digraph):
         except graphviz.ExecutableNotFound as error:
             raise GraphvizNotFoundError(INSTALL_HINT.format(dot=self.filepath)) from error
 
-    def write(self, path) -> Path:
+    def write(self, path, keep_source: bool = True) -> Path:
         """Write the picture to ``path`` (format from its suffix: .svg, .png, .pdf, or
-        .gv/.dot for the source alone) with the DOT source beside it as ``.gv``."""
+        .gv/.dot for the source alone) with the DOT source beside it as ``.gv`` (removed
+        after rendering unless ``keep_source``; always kept when ``dot`` is missing)."""
         path = Path(path)
         fmt = path.suffix.lstrip(".").lower()
         if fmt not in {"svg", "png", "pdf", "gv", "dot"}:
@@ -64,6 +65,8 @@ class Digraph(graphviz.Digraph):
             graphviz.render(self.engine, fmt, source, outfile=path)
         except graphviz.ExecutableNotFound as error:
             raise GraphvizNotFoundError(INSTALL_HINT.format(dot=source)) from error
+        if not keep_source:
+            source.unlink()
         return path
 
 

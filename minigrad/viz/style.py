@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from minigrad.viz.stats import GradStats
 
 RAMP = ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b"]
@@ -22,12 +24,16 @@ def _mix(a: str, b: str, t: float) -> str:
 
 
 class Scale:
-    """Maps a gradient norm to (colour, pen width) on a log scale over [low, high]."""
+    """Maps a gradient norm to (colour, pen width) on a log scale over [low, high].
+
+    ``high`` is the largest norm; ``low`` the 5th percentile, so that one outlier (a bias whose
+    gradient is zero up to rounding) does not wash all other edges into one colour.
+    """
 
     def __init__(self, norms, vanishing: float):
         logs = [math.log10(n) for n in norms if math.isfinite(n) and n >= vanishing and n > 0]
         self.vanishing = vanishing
-        self.low, self.high = (min(logs), max(logs)) if logs else (0.0, 0.0)
+        self.low, self.high = (float(np.percentile(logs, 5)), max(logs)) if logs else (0.0, 0.0)
 
     def position(self, norm: float) -> float:
         """Where ``norm`` sits on the ramp, 0 (smallest) to 1 (largest)."""
@@ -59,9 +65,10 @@ class Scale:
         for k in range(5):
             t = k / 4
             value = 10 ** (self.low + t * (self.high - self.low))
+            below = "&lt;= " if k == 0 else ""
             rows.append(
                 f'<TR><TD BGCOLOR="{self.colour(t)}" WIDTH="36"> </TD>'
-                f'<TD ALIGN="LEFT">{value:.1e}</TD></TR>'
+                f'<TD ALIGN="LEFT">{below}{value:.1e}</TD></TR>'
             )
         rows += [
             '<TR><TD>- - -</TD><TD ALIGN="LEFT">skip (residual) edge</TD></TR>',
