@@ -67,7 +67,8 @@ def _bundle_grad(trace: Trace, parts: list[Edge], fanout: Counter) -> GradStats 
     return GradStats.combine(per_source)
 
 
-def _fold(trace: Trace, rules: _Rules, show_constants: bool) -> Trace:
+def _fold_nodes(trace: Trace, rules: _Rules, show_constants: bool):
+    """The view's nodes, and a map from each kept trace node to the view node standing for it."""
     nodes: dict[int, Node] = {}
     mapping: dict[int, int] = {}
     groups: dict[str, int] = {}
@@ -91,7 +92,12 @@ def _fold(trace: Trace, rules: _Rules, show_constants: bool) -> Trace:
         group.ops += node.kind == OP
         group.params += int(np.prod(node.shape)) if node.kind == PARAM else 0
         mapping[node.id] = groups[path]
+    return nodes, mapping
 
+
+def _fold(trace: Trace, rules: _Rules, show_constants: bool) -> Trace:
+    """The view: folded nodes, edges between them merged, folded nodes' gradients filled in."""
+    nodes, mapping = _fold_nodes(trace, rules, show_constants)
     merged: dict[tuple[int, int], list[Edge]] = {}
     outputs: dict[int, set[int]] = {}
     for e in trace.edges:

@@ -146,10 +146,12 @@ def _edge_attrs(edge: Edge, scale: Scale, edge_labels: bool) -> dict[str, str]:
     return attrs
 
 
-def _cluster_parents(scopes: set[str]) -> dict[str, str | None]:
-    """Each cluster's enclosing cluster: its longest proper prefix that is itself a cluster."""
+def _cluster_parents(scopes: list[str]) -> dict[str, str | None]:
+    """Each cluster's enclosing cluster: its longest proper prefix that is itself a cluster
+    (in the order given, so clusters are declared in the order the graph meets them)."""
+    known = set(scopes)
     return {
-        s: next((p for p in reversed(list(paths.prefixes(s))[:-1]) if p in scopes), None)
+        s: next((p for p in reversed(list(paths.prefixes(s))[:-1]) if p in known), None)
         for s in scopes
     }
 
@@ -196,9 +198,9 @@ def draw(graph, collapse=(), depth: int | None = None, expand=(), max_nodes: int
     for node in shown.nodes.values():
         scope = node.scope if paths.components(node.scope) else None
         members.setdefault(scope, []).append(node)
-    parents = _cluster_parents({s for s in members if s is not None})
+    parents = _cluster_parents([s for s in members if s is not None])
     children: dict[str | None, list[str]] = {}
-    for child, above in sorted(parents.items()):
+    for child, above in parents.items():
         children.setdefault(above, []).append(child)
     _fill(dot, None, members, children, parents, shown, vanishing)
 
