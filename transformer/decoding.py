@@ -197,6 +197,17 @@ def beam_search(
     return _outputs(best)
 
 
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    """Column indices of the `n` largest scores of each row, best first (ties: lower index).
+
+    `argpartition` finds them in linear time; only those n are then sorted.
+    """
+    part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+    part.sort(axis=1)  # equal scores keep index order under the stable sort below
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
+
+
 def _advance(beams: _Beams, log_probs, k, step, alpha, eos_id, finished):
     """One beam step in place: extend, set finished hypotheses aside, keep the best k live ones.
 
@@ -206,7 +217,7 @@ def _advance(beams: _Beams, log_probs, k, step, alpha, eos_id, finished):
     n, vocab = len(beams.sentences), log_probs.shape[1]
     candidates = (beams.scores[:, :, None] + log_probs.reshape(n, k, vocab)).reshape(n, k * vocab)
     # 2k candidates always hold >= k that do not end in <eos> (each beam has one <eos> candidate)
-    top = np.argsort(-candidates, axis=1, kind="stable")[:, : 2 * k]
+    top = _top(candidates, 2 * k)
     top_scores = np.take_along_axis(candidates, top, axis=1)
     parent, token = top // vocab, top % vocab
     is_eos = token == eos_id

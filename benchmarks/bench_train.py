@@ -1,0 +1,195 @@
+"""Training and decoding throughput of the Transformer on minigrad (and PyTorch, if installed).
+
+    python benchmarks/bench_train.py                    # tiny and small, 1 and 2 threads
+    python benchmarks/bench_train.py --configs tiny --threads 1 --steps 10
+    python benchmarks/bench_train.py --quick            # seconds, for tests
+
+Configurations (from the translation issue): "tiny" 2+2 layers, d_model 64, 4 heads, d_ff 256,
+batch 32, lengths 24, vocabularies 1000; "small" 3+3 layers, d_model 128, 4 heads, d_ff 512,
+batch 64, lengths 32, vocabularies 8000. Pre-norm, dropout 0.1, label smoothing 0.1, Adam,
+gradient clipping at 1.0: the step `transformer.training` takes.
+
+Measured per configuration and thread count (each thread count in a fresh subprocess, since
+Numba and BLAS fix their thread pools at import):
+
+* training: median ms per step over `--steps` steps after warm-up; target tokens per second;
+* greedy decoding with the key/value cache, batch 32, 32 steps (<eos> is suppressed so every
+  row runs all steps): generated tokens per second;
+* beam search, beam 4, 8 sentences (32 rows), 32 steps: generated tokens per second.
+
+When `torch` is importable, the same model (`torch_model.py`) is timed in the same process and
+the ratios are printed (> 1: minigrad is faster). Prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CONFIGS = {
+    "tiny": dict(layers=2, d_model=64, heads=4, d_ff=256, batch=32, length=24, vocab=1000),
+    "small": dict(layers=3, d_model=128, heads=4, d_ff=512, batch=64, length=32, vocab=8000),
+}
+DECODE_BATCH, DECODE_STEPS, BEAM = 32, 32, 4
+
+
+def median_seconds(fn, repeat: int) -> float:
+    """Median wall time of `repeat` calls of fn (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def batch_arrays(cfg: dict, seed: int = 0):
+    """Random ids in [4, vocab): (src, tgt_in, tgt_out), all (batch, length) int64."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    shape = (cfg["batch"], cfg["length"])
+    src = rng.integers(4, cfg["vocab"], size=shape)
+    tgt = rng.integers(4, cfg["vocab"], size=(shape[0], shape[1] + 1))
+    tgt[:, 0] = 1  # <bos>
+    return src, tgt[:, :-1], tgt[:, 1:]
+
+
+# ---- minigrad ------------------------------------------------------------------------------
+def bench_minigrad(cfg: dict, steps: int) -> dict:
+    """Training step and decoding throughput of `transformer.Transformer`."""
+    import minigrad
+    import minigrad.nn.functional as F
+    from minigrad.nn.utils import clip_grad_norm_
+    from minigrad.optim import Adam
+    from transformer import Transformer, padding_mask
+    from transformer.decoding import beam_search, greedy_decode
+
+    minigrad.manual_seed(0)
+    model = Transformer(cfg["vocab"], cfg["vocab"], cfg["d_model"], cfg["heads"], cfg["layers"],
+                        cfg["layers"], cfg["d_ff"], dropout=0.1, norm_first=True)  # fmt: skip
+    optimizer = Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-9)
+    src, tgt_in, tgt_out = batch_arrays(cfg)
+    src_mask = padding_mask(src, 0)
+
+    def train_step():
+        model.train()
+        logits = model(minigrad.tensor(src), minigrad.tensor(tgt_in), src_mask)
+        loss = F.cross_entropy(logits.reshape(-1, cfg["vocab"]), tgt_out.reshape(-1),
+                               ignore_index=0, label_smoothing=0.1)  # fmt: skip
+        optimizer.zero_grad()
+        loss.backward()
+        clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+
+    train = median_seconds(train_step, steps)
+    model.generator.bias.data[2] = -1e4  # no <eos>: every row decodes all steps
+    dec_src = src[:DECODE_BATCH]
+    greedy = median_seconds(lambda: greedy_decode(model, dec_src, DECODE_STEPS), 3)
+    beam_src = src[: DECODE_BATCH // BEAM]
+    beam = median_seconds(lambda: beam_search(model, beam_src, BEAM, DECODE_STEPS), 3)
+    return _figures(cfg, train, greedy, beam_seconds=beam)
+
+
+# ---- PyTorch -------------------------------------------------------------------------------
+def bench_torch(cfg: dict, steps: int, threads: int) -> dict:
+    """The same measurements for `torch_model.TorchTransformer`."""
+    import torch
+    import torch.nn.functional as F
+    from torch_model import TorchTransformer, greedy
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = TorchTransformer(cfg["vocab"], cfg["vocab"], cfg["d_model"], cfg["heads"],
+                             cfg["layers"], cfg["layers"], cfg["d_ff"], dropout=0.1)  # fmt: skip
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-9)
+    src, tgt_in, tgt_out = (torch.from_numpy(a) for a in batch_arrays(cfg))
+    src_mask = (src != 0)[:, None, None, :]
+
+    def train_step():
+        model.train()
+        logits = model(src, tgt_in, src_mask)
+        loss = F.cross_entropy(logits.reshape(-1, cfg["vocab"]), tgt_out.reshape(-1),
+                               ignore_index=0, label_smoothing=0.1)  # fmt: skip
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+
+    train = median_seconds(train_step, steps)
+    with torch.no_grad():
+        model.generator.bias[2] = -1e4
+    greedy_s = median_seconds(lambda: greedy(model, src[:DECODE_BATCH], DECODE_STEPS), 3)
+    return _figures(cfg, train, greedy_s)
+
+
+def _figures(cfg: dict, train: float, greedy: float, beam_seconds: float | None = None) -> dict:
+    figures = {
+        "train_ms_per_step": round(1000 * train, 1),
+        "train_tokens_per_s": round(cfg["batch"] * cfg["length"] / train),
+        "greedy_tokens_per_s": round(DECODE_BATCH * DECODE_STEPS / greedy),
+    }
+    if beam_seconds is not None:
+        figures["beam4_tokens_per_s"] = round(DECODE_BATCH // BEAM * DECODE_STEPS / beam_seconds)
+    return figures
+
+
+def worker(configs: list[str], threads: int, steps: int) -> list[dict]:
+    """All measurements at one thread count (run in its own process)."""
+    try:
+        import torch  # noqa: F401
+
+        have_torch = True
+    except ImportError:
+        have_torch = False
+    results = []
+    for name in configs:
+        cfg = CONFIGS[name]
+        row = {"config": name, **cfg, "threads": threads, "minigrad": bench_minigrad(cfg, steps)}
+        if have_torch:
+            row["torch"] = bench_torch(cfg, steps, threads)
+            row["speedup_vs_torch"] = {
+                k: round(row["minigrad"][k] / row["torch"][k], 2)
+                for k in ("train_tokens_per_s", "greedy_tokens_per_s")
+            }
+        results.append(row)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["tiny", "small"])
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--steps", type=int, default=20, help="timed training steps")
+    parser.add_argument("--quick", action="store_true", help="tiny config, 1 thread, 2 steps")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.quick:
+        args.configs, args.threads, args.steps = ["tiny"], [1], 2
+    if args.worker:
+        print(json.dumps(worker(args.configs, args.threads[0], args.steps)))
+        return
+    from common import machine_info
+
+    results = []
+    for threads in args.threads:
+        env = {**os.environ, "NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
+               "OPENBLAS_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}  # fmt: skip
+        command = [sys.executable, str(Path(__file__)), "--worker", "--threads", str(threads),
+                   "--steps", str(args.steps), "--configs", *args.configs]  # fmt: skip
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if done.returncode:
+            sys.exit(f"benchmark worker ({threads} threads) failed:\n{done.stderr}")
+        results.extend(json.loads(done.stdout))
+    print(json.dumps({"machine": machine_info(), "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
