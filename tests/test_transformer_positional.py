@@ -53,6 +53,9 @@ def test_alibi_slopes_and_bias():
     bias = ALiBi(2).bias(2, 4, np.float32).data  # queries at positions 2, 3 of 0..3
     assert bias.shape == (1, 2, 2, 4) and bias.dtype == np.float32
     np.testing.assert_allclose(bias[0, 0], -(2**-4) * np.array([[2, 1, 0, 1], [3, 2, 1, 0]]))
+    far = ALiBi(2).bias(3, 100, np.float64).data  # longer than any table so far: it grows
+    assert far.shape == (1, 2, 3, 100)
+    assert far[0, 1, 2, 40] == -(2**-8) * (99 - 40)
 
 
 def test_unknown_scheme_is_rejected():

@@ -58,7 +58,8 @@ def sinusoid_table(length: int, d_model: int) -> np.ndarray:
 
 
 class _GrowingTable:
-    """A table of rows computed by ``make(length)``, kept per dtype and regrown on demand."""
+    """A table ``make(n)`` covering positions 0..n-1 (along every axis that counts positions),
+    kept per dtype and regrown (doubling) when a later position is asked for."""
 
     def __init__(self, make):
         self.make, self.tables = make, {}
@@ -185,16 +186,15 @@ class ALiBi(RelativePosition):
     def __init__(self, num_heads: int):
         self.num_heads = num_heads
         self.slopes = alibi_slopes(num_heads)
-        self._cache = {}
+        self._table = _GrowingTable(self._penalties)  # rows: query i, then heads, keys j
+
+    def _penalties(self, n: int) -> np.ndarray:
+        distance = np.abs(np.arange(n)[:, None, None] - np.arange(n)[None, None, :])
+        return -self.slopes[None, :, None] * distance
 
     def bias(self, q_len: int, k_len: int, dtype) -> Tensor:
-        key = (q_len, k_len, np.dtype(dtype))
-        bias = self._cache.get(key)
-        if bias is None:
-            distance = np.abs(np.arange(k_len - q_len, k_len)[:, None] - np.arange(k_len)[None])
-            bias = -self.slopes[:, None, None] * distance[None]
-            bias = self._cache[key] = Tensor(bias[None].astype(dtype))
-        return bias
+        rows = self._table.rows(k_len - q_len, k_len, dtype)[:, :, :k_len]
+        return Tensor(rows.transpose(1, 0, 2)[None])
 
     def __repr__(self) -> str:
         return f"ALiBi(num_heads={self.num_heads})"
