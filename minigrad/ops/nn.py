@@ -186,20 +186,25 @@ class Embedding(Function):
 
 
 class Linear(Function):
-    """y = x @ W^T + b for x (..., in), W (out, in):  dx = g @ W,  dW = g^T x,  db = sum(g)."""
+    """y = x @ W^T + b for x (..., in), W (out, in):  dx = g @ W,  dW = g^T x,  db = sum(g).
+
+    Leading dimensions are flattened into one so each product is a single 2-D BLAS call.
+    """
 
     def forward(self, x, weight, bias=None):
-        self.x, self.weight = x, weight
-        y = x @ weight.T
+        self.x_shape = x.shape
+        self.x2 = x.reshape(-1, x.shape[-1])
+        self.weight = weight
+        y = self.x2 @ weight.T
         if bias is not None:
             y += bias
-        return y
+        return y.reshape(*x.shape[:-1], weight.shape[0])
 
     def backward(self, g):
         g2 = g.reshape(-1, g.shape[-1])
-        dx = g @ self.weight if self.needs_input_grad[0] else None
-        dw = g2.T @ self.x.reshape(-1, self.x.shape[-1]) if self.needs_input_grad[1] else None
-        grads = (dx, dw)
-        if len(self.needs_input_grad) == 3:
-            grads += (g2.sum(axis=0) if self.needs_input_grad[2] else None,)
-        return grads
+        needs = self.needs_input_grad
+        dx = (g2 @ self.weight).reshape(self.x_shape) if needs[0] else None
+        dw = g2.T @ self.x2 if needs[1] else None
+        if len(needs) == 2:
+            return dx, dw
+        return dx, dw, (g2.sum(axis=0) if needs[2] else None)
