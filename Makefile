@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint format bench clean system-deps
 
 demo: $(STAMP) system-deps
-	$(BIN)/python examples/02_mlp.py
+	$(BIN)/python examples/demo.py
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
