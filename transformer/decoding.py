@@ -55,10 +55,14 @@ def default_max_len(src: np.ndarray, model_max_len: int, pad_id: int = PAD_ID) -
     return max(1, min(model_max_len, 2 * longest + 10))
 
 
-def _next_log_probs(model, memory, src_mask, tokens: np.ndarray, cache: KVCache) -> np.ndarray:
-    """(rows, vocab) float64 log-probabilities of the next token after `tokens` (rows,)."""
-    logits = model.decode(memory, Tensor(tokens[:, None]), src_mask, cache=cache)
-    z = logits.data[:, -1, :].astype(np.float64)
+def _next_logits(model, memory, src_mask, tokens: np.ndarray, cache: KVCache) -> np.ndarray:
+    """(rows, vocab) scores of the next token after `tokens` (rows,), one cached step."""
+    return model.decode(memory, Tensor(tokens[:, None]), src_mask, cache=cache).data[:, -1, :]
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log-probabilities in float64 (beam scores add many of them)."""
+    z = logits.astype(np.float64)
     z = z - z.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
@@ -112,7 +116,7 @@ def greedy_decode(
             out: list[list[int]] = [[] for _ in rows]
             tokens = np.full(len(src), bos_id, dtype=np.int64)
             for _ in range(max_len):
-                choice = _next_log_probs(model, memory, src_mask, tokens, cache).argmax(axis=1)
+                choice = _next_logits(model, memory, src_mask, tokens, cache).argmax(axis=1)
                 for row, token in zip(rows, choice, strict=True):
                     out[row].append(int(token))
                 alive = choice != eos_id
@@ -179,7 +183,7 @@ def beam_search(
             beams = _Beams(np.arange(batch), scores, [[] for _ in rows])
             last = np.full(len(rows), bos_id, dtype=np.int64)
             for step in range(1, max_len + 1):
-                log_probs = _next_log_probs(model, memory, src_mask, last, cache)
+                log_probs = _log_softmax(_next_logits(model, memory, src_mask, last, cache))
                 keep, last = _advance(beams, log_probs, k, step, alpha, eos_id, finished)
                 if not len(keep):
                     break

@@ -185,7 +185,7 @@ class Trainer:
             **config.model_kwargs(self.src_tokenizer.vocab_size, self.tgt_tokenizer.vocab_size)
         )
         self.optimizer = build_optimizer(config, self.model)
-        self.scheduler = build_scheduler(config, self.optimizer, self._total_steps())
+        self.scheduler = build_scheduler(config, self.optimizer, self._planned_steps())
         self.state = Progress()
         self.log = TrainLog(self.out_dir / "log.jsonl")
         self.step_losses: list[float] = []  # every step's loss in this session (for checks)
@@ -229,12 +229,13 @@ class Trainer:
         trainer.log.write("event", message=f"resumed from {path}", step=trainer.state.step)
         return trainer
 
-    def _total_steps(self) -> int:
-        """Steps the run is planned for (for the cosine schedule)."""
+    def _planned_steps(self) -> int:
+        """Steps the run is planned for: the length of the cosine schedule (0 for the others)."""
+        if self.config.schedule != "cosine":
+            return 0
         if self.config.max_steps:
             return self.config.max_steps
-        per_epoch = len(self._batches(0))
-        return per_epoch * self.config.epochs
+        return len(self._batches(0)) * self.config.epochs
 
     def _batches(self, epoch: int):
         return make_batches(
