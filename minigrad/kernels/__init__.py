@@ -7,6 +7,8 @@ validate their input (clear errors naming shapes and dtypes) and dispatch. float
 are accepted and preserved; non-contiguous inputs are fine. docs/performance.md has timings.
 """
 
+import numpy as np
+
 from . import _backend, _checks, attention, counter_rng
 from ._backend import BACKENDS, get_backend, set_backend, use_backend
 
@@ -189,9 +191,12 @@ def sgd_step(
 
 def matmul(a, b):
     """a @ b with numpy matmul semantics (1-D, 2-D, batched N-D with broadcast batch dims)."""
-    a, b = _checks.floats("matmul", a=a, b=b)
-    _checks.matmul_shapes(a, b)
-    return _backend.impl.matmul(a, b)
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or not _checks.same_float(a, b):
+        a, b = _checks.floats("matmul", a=a, b=b)  # converts, or raises a clear error
+    try:
+        return _backend.impl.matmul(a, b)
+    except ValueError as error:  # checked only on failure: the happy path stays one BLAS call
+        raise ValueError(f"matmul(): shapes {a.shape} and {b.shape} are not aligned") from error
 
 
 def attention_forward(q, k, v, mask=None, scale=1.0):

@@ -3,22 +3,28 @@ the offending shape or dtype, instead of deep inside numpy or Numba."""
 
 import numpy as np
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOATS = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 
 
 def floats(kernel, **arrays):
     """The named arrays as ndarrays, all float32 or all float64 (no silent promotion)."""
-    out = []
-    for name, a in arrays.items():
-        a = np.asarray(a)
+    out = [a if type(a) is np.ndarray else np.asarray(a) for a in arrays.values()]
+    dtype = out[0].dtype
+    if dtype in _FLOATS and all(a.dtype is dtype for a in out):  # the common case, fast
+        return out
+    for name, a in zip(arrays, out, strict=True):
         if a.dtype not in _FLOATS:
             raise TypeError(f"{kernel}(): {name} must be float32 or float64, got {a.dtype}")
-        out.append(a)
     dtypes = {a.dtype for a in out}
     if len(dtypes) > 1:
         found = ", ".join(f"{n}={a.dtype}" for n, a in zip(arrays, out, strict=True))
         raise TypeError(f"{kernel}(): arrays must share one dtype, got {found}")
     return out
+
+
+def same_float(a, b):
+    """True when ndarrays a and b share a float32 or float64 dtype (the cheap test of `floats`)."""
+    return a.dtype is b.dtype and a.dtype in _FLOATS
 
 
 def same_shape(kernel, expected, **arrays):
@@ -71,18 +77,3 @@ def probability(kernel, name, p):
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{kernel}(): {name} must be in [0, 1], got {p}")
     return float(p)
-
-
-def matmul_shapes(a, b):
-    """Check a @ b is defined under numpy's matmul rules (no scalars, matching inner sizes,
-    broadcastable batch dimensions)."""
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul(): operands must be at least 1-D, got {a.shape} and {b.shape}")
-    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
-    batch_ok = True
-    try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        batch_ok = False
-    if a.shape[-1] != inner_b or not batch_ok:
-        raise ValueError(f"matmul(): shapes {a.shape} and {b.shape} are not aligned")

@@ -67,9 +67,11 @@ def kernel(parallel=False):
     return wrap
 
 
-def use_parallel(n_elements):
-    """Whether a call touching `n_elements` values should take the multi-threaded driver."""
-    return n_elements >= PARALLEL_MIN_ELEMENTS and numba.get_num_threads() > 1
+def use_parallel(n_elements, work_per_element=1.0):
+    """Whether a call touching `n_elements` values should take the multi-threaded driver;
+    `work_per_element` < 1 for kernels cheaper than an exp per element (layer norm)."""
+    enough = n_elements * work_per_element >= PARALLEL_MIN_ELEMENTS
+    return enough and numba.get_num_threads() > 1
 
 
 @numba.njit(inline="always")

@@ -10,6 +10,8 @@ from numba import prange
 
 from ._jit import chunk, kernel, parallel_chunks, use_parallel
 
+_WORK_PER_ELEMENT = 0.5  # a few flops per element: threads pay off at twice the usual size
+
 
 @kernel()
 def _forward_rows(x, weight, bias, eps, out, mean, rstd, lo, hi):
@@ -77,7 +79,7 @@ def layer_norm_forward(x, weight, bias, eps):
     out = np.empty_like(x)
     mean, rstd = np.empty(n, x.dtype), np.empty(n, x.dtype)
     args = (x, weight, bias, x.dtype.type(eps), out, mean, rstd)
-    if use_parallel(x.size):
+    if use_parallel(x.size, _WORK_PER_ELEMENT):
         _forward_parallel(*args, parallel_chunks(n))
     else:
         _forward_rows(*args, 0, n)
@@ -91,7 +93,7 @@ def layer_norm_backward(grad_y, x, mean, rstd, weight):
     w = np.ones(d, x.dtype) if weight is None else np.ascontiguousarray(weight)
     args = (grad_y, x, np.ascontiguousarray(mean), np.ascontiguousarray(rstd), w)
     out = np.empty_like(x)
-    if use_parallel(x.size):
+    if use_parallel(x.size, _WORK_PER_ELEMENT):
         parts = np.zeros((2, parallel_chunks(n), d), x.dtype)
         _backward_parallel(*args, out, parts[0], parts[1])
         grad_weight, grad_bias = parts.sum(axis=1)
