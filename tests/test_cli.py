@@ -45,7 +45,7 @@ def test_train_translate_evaluate_as_subprocesses(tmp_path):
     piped = run("translate", "--checkpoint", ckpt, stdin="12\n\n345\n")
     assert piped.returncode == 0, piped.stderr
     assert len(piped.stdout.split("\n")) == 4 and piped.stdout.split("\n")[1] == ""
-    assert "empty" in piped.stderr
+    assert "warning: 1 input sentence(s) empty" in piped.stderr
 
     evaluated = run("evaluate", "--checkpoint", ckpt, "--json")
     assert evaluated.returncode == 0, evaluated.stderr

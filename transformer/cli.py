@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -254,12 +255,18 @@ def _unavailable(module: str) -> int:
     return 2
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings for people at a terminal: `warning: ...`, without the source location."""
+    return f"warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a sub-command; user mistakes print `error: ...` and return 2.
 
     Set TRANSFORMER_TRACEBACK=1 to see the full traceback instead.
     """
     args = build_parser().parse_args(argv)
+    previous, warnings.formatwarning = warnings.formatwarning, _one_line_warning
     try:
         return args.handler(args)
     except (DataError, CheckpointError, FileExistsError, ValueError) as error:
@@ -270,3 +277,5 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"error: {error.filename}: no such file", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = previous
