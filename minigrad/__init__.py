@@ -42,15 +42,17 @@ from minigrad.functions import (
     topk,
     where,
 )
+from minigrad.fusion import fused, is_fused_enabled, set_fused
 from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.random import manual_seed
 from minigrad.serialization import load, save
 from minigrad.tensor import Tensor, float32, float64, int64
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "arange", "argmax", "cat", "clamp", "detect_anomaly",
-    "enable_grad", "exp", "float32", "float64", "full", "gather", "gradcheck", "int64",
-    "is_grad_enabled", "load", "log", "manual_seed", "masked_fill", "matmul", "maximum", "mean",
-    "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randn", "relu", "save",
-    "sigmoid", "sqrt", "stack", "sum", "tanh", "tensor", "topk", "where", "zeros", "zeros_like",
+    "arange", "argmax", "cat", "clamp", "detect_anomaly", "enable_grad", "exp", "float32",
+    "float64", "full", "Function", "fused", "gather", "gradcheck", "GradcheckError", "int64",
+    "is_fused_enabled", "is_grad_enabled", "load", "log", "manual_seed", "masked_fill", "matmul",
+    "maximum", "mean", "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randn",
+    "relu", "save", "set_fused", "sigmoid", "sqrt", "stack", "sum", "tanh", "Tensor", "tensor",
+    "topk", "where", "zeros", "zeros_like",
 ]  # fmt: skip

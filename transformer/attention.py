@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 import minigrad.nn.functional as F
-from minigrad import Tensor, nn
+from minigrad import Tensor, is_fused_enabled, nn
 from transformer.cache import AttentionCache
 from transformer.masks import as_mask, causal_mask
 from transformer.positional import RelativePosition
@@ -56,12 +56,18 @@ def scaled_dot_product_attention(
     in cached decoding). ``bias``: an additive score bias (ALiBi). Rows with nothing to attend to
     get all-zero weights (and a zero output), never NaN. ``dropout_p`` drops attention weights
     (pass 0 in evaluation); the returned weights are those before dropout.
+
+    By default this runs as one fused graph node (``minigrad.nn.functional.attention``); with
+    ``minigrad.fused(False)`` every step below is recorded as its own op, for learning and for
+    `minigrad.viz`.
     """
     _check_qkv(q, k, v)
+    allowed = _allowed(mask, is_causal, q.shape[:-1] + k.shape[-2:-1])
+    if is_fused_enabled():  # the same computation as one graph node (minigrad.fused)
+        return F.attention(q, k, v, allowed, dropout_p=dropout_p, bias=bias)
     scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
     if bias is not None:
         scores = scores + bias
-    allowed = _allowed(mask, is_causal, scores.shape)
     if allowed is not None:
         scores = scores.masked_fill(~allowed, MASKED_SCORE)
     weights = F.softmax(scores, dim=-1)

@@ -25,6 +25,8 @@ def _forward_rows(logits, target, ignore_index, smoothing, losses, lse, lo, hi):
         for j in range(logits.shape[1]):
             m = fmax(m, logits[r, j])
             row_sum += logits[r, j]
+        if m == -np.inf:  # a row of all -inf: lse = -inf, not NaN
+            m = zero
         total = zero
         for j in range(logits.shape[1]):
             total += exp(logits[r, j] - m)
@@ -33,8 +35,9 @@ def _forward_rows(logits, target, ignore_index, smoothing, losses, lse, lo, hi):
         if t == ignore_index:
             losses[r] = zero
         else:
-            nll = lse[r] - logits[r, t]
-            losses[r] = (one - smoothing) * nll + smoothing * (lse[r] - row_sum / n_classes)
+            losses[r] = (one - smoothing) * (lse[r] - logits[r, t])
+            if smoothing != zero:  # skipped when 0: masked (-inf) logits would give NaN
+                losses[r] += smoothing * (lse[r] - row_sum / n_classes)
 
 
 @kernel(parallel=True)

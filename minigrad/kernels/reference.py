@@ -61,12 +61,16 @@ def cross_entropy_forward(logits, target, ignore_index, label_smoothing):
     rows whose target is `ignore_index` give 0.
     """
     m = logits.max(axis=1)
-    lse = m + np.log(np.exp(logits - m[:, None]).sum(axis=1))
-    valid = target != ignore_index
-    rows = np.arange(len(target))
-    picked = logits[rows, np.where(valid, target, 0)]
-    eps = label_smoothing
-    losses = (1.0 - eps) * (lse - picked) + eps * (lse - logits.mean(axis=1))
+    m = np.where(np.isfinite(m), m, 0)  # a row of all -inf: lse = -inf, not NaN
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lse = m + np.log(np.exp(logits - m[:, None]).sum(axis=1))
+        valid = target != ignore_index
+        rows = np.arange(len(target))
+        picked = logits[rows, np.where(valid, target, 0)]
+        eps = label_smoothing
+        losses = (1.0 - eps) * (lse - picked)
+        if eps:  # skipped when 0, so masked (-inf) logits do not turn the mean into NaN
+            losses = losses + eps * (lse - logits.mean(axis=1))
     return np.where(valid, losses, 0.0), lse
 
 
@@ -74,9 +78,10 @@ def cross_entropy_backward(logits, lse, target, grad_losses, ignore_index, label
     """grad_x_ic = g_i (softmax(x_i)_c - (1 - eps) [c == t_i] - eps / C); zero for ignored rows."""
     valid = target != ignore_index
     eps = label_smoothing
-    grad = np.exp(logits - lse[:, None]) - eps / logits.shape[1]
-    grad[np.arange(len(target)), np.where(valid, target, 0)] -= 1.0 - eps
-    return np.where(valid[:, None], grad * grad_losses[:, None], 0.0)
+    with np.errstate(invalid="ignore"):  # ignored all -inf rows give NaN, replaced by 0 below
+        grad = np.exp(logits - lse[:, None]) - eps / logits.shape[1]
+        grad[np.arange(len(target)), np.where(valid, target, 0)] -= 1.0 - eps
+        return np.where(valid[:, None], grad * grad_losses[:, None], 0.0)
 
 
 def layer_norm_forward(x, weight, bias, eps):

@@ -1,10 +1,14 @@
 """Stateless neural-network functions (``import minigrad.nn.functional as F``), as in PyTorch.
 
-Each is one graph node with a hand-written backward (see `minigrad.ops.nn`).
+Each is one graph node with a hand-written backward (see `minigrad.ops.nn`); ``linear`` records
+its composed ops instead when fused ops are switched off (`minigrad.fused(False)`).
 """
+
+import math
 
 import numpy as np
 
+from minigrad.fusion import is_fused_enabled
 from minigrad.ops import nn as N
 from minigrad.ops.reductions import normalize_dims
 from minigrad.tensor import Tensor
@@ -80,9 +84,37 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ValueError(
             f"linear(): input of shape {x.shape} does not match weight of shape {weight.shape}"
         )
+    if not is_fused_enabled():
+        out = x @ weight.T
+        return out if bias is None else out + bias
     if bias is None:
         return N.Linear.apply(x, weight)
     return N.Linear.apply(x, weight, bias)
+
+
+def attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    mask=None,
+    scale: float | None = None,
+    dropout_p: float = 0.0,
+    bias: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """The attention core as one graph node: softmax(scale q k^T + bias, masked) v.
+
+    q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv); ``mask`` a bool array broadcastable to
+    (..., Lq, Lk), True = may attend (rows with nothing allowed give zeros); ``scale`` defaults
+    to 1/sqrt(D); ``dropout_p`` drops attention weights (pass 0 when not training). Returns
+    ``(out, weights)``, the weights (before dropout) as a tensor without gradient. Unlike
+    ``torch.nn.functional.scaled_dot_product_attention`` it also returns the weights, which
+    visualisation needs.
+    """
+    scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
+    mask = mask.data if isinstance(mask, Tensor) else mask
+    inputs = (q, k, v) if bias is None else (q, k, v, bias)
+    out, node = N.Attention.apply_with_node(*inputs, mask=mask, scale=scale, dropout_p=dropout_p)
+    return out, Tensor._wrap(node.weights)
 
 
 def _reduce(loss: Tensor, reduction: str, count=None) -> Tensor:

@@ -1,62 +1,54 @@
 """Neural-network ops, each one graph node with a hand-derived backward.
 
 Composing these from elementary ops would also work (and is how the formulas are checked), but
-one node per op is faster and numerically safer: softmax and cross-entropy subtract the row
-maximum, layer norm reuses the saved mean and inverse standard deviation.
+one node per op is faster and numerically safer. The arithmetic happens in `minigrad.kernels`
+(a numpy reference and a Numba version behind one interface, chosen by MINIGRAD_BACKEND).
 """
-
-import math
 
 import numpy as np
 
-from minigrad.autograd import Function
-from minigrad.random import generator
-
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+from minigrad import kernels
+from minigrad.autograd import Function, unbroadcast
 
 
-def _softmax(x, axis):
-    """exp(x - max) / sum(exp(x - max)); rows that are entirely -inf give zeros, not NaN."""
-    top = x.max(axis=axis, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0)
-    e = np.exp(x - top)
-    total = e.sum(axis=axis, keepdims=True)
-    return e / np.where(total > 0, total, 1)
+def _last(a, dim):
+    """View ``a`` with axis ``dim`` moved last (the kernels work on the last axis)."""
+    return a if dim == a.ndim - 1 else np.moveaxis(a, dim, -1)
+
+
+def _back(a, dim):
+    """Undo `_last`."""
+    return a if dim == a.ndim - 1 else np.moveaxis(a, -1, dim)
 
 
 class Softmax(Function):
-    """y = exp(x) / sum(exp(x)) along ``dim``;  dx = y * (g - sum(g * y))."""
+    """y = exp(x) / sum(exp(x)) along ``dim``;  dx = y * (g - sum(g * y)).
+
+    Rows that are entirely -inf give zeros, not NaN.
+    """
 
     def forward(self, x, dim=-1):
         self.dim = dim
-        self.y = _softmax(x, dim)
-        return self.y
+        self.y = kernels.masked_softmax_forward(_last(x, dim))
+        return _back(self.y, dim)
 
     def backward(self, g):
-        y = self.y
-        return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
+        return _back(kernels.softmax_backward(self.y, _last(g, self.dim)), self.dim)
 
 
 class LogSoftmax(Function):
     """y = x - log(sum(exp(x))) along ``dim``;  dx = g - softmax(x) * sum(g).
 
-    Entries that are -inf (masked) get gradient 0; rows that are entirely -inf stay -inf.
+    Rows that are entirely -inf stay -inf and get zero gradient.
     """
 
     def forward(self, x, dim=-1):
         self.dim = dim
-        top = x.max(axis=dim, keepdims=True)
-        top = np.where(np.isfinite(top), top, 0)
-        total = np.exp(x - top).sum(axis=dim, keepdims=True)
-        with np.errstate(divide="ignore"):
-            lse = top + np.log(np.where(total > 0, total, 1))
-        self.y = x - lse
-        return self.y
+        self.y = kernels.log_softmax_forward(_last(x, dim))
+        return _back(self.y, dim)
 
     def backward(self, g):
-        finite = np.isfinite(self.y)
-        grad = g - np.exp(self.y) * g.sum(axis=self.dim, keepdims=True)
-        return np.where(finite, grad, 0).astype(g.dtype, copy=False)
+        return _back(kernels.log_softmax_backward(self.y, _last(g, self.dim)), self.dim)
 
 
 class CrossEntropy(Function):
@@ -64,32 +56,18 @@ class CrossEntropy(Function):
 
     loss_i = (1 - eps) * (lse_i - x[i, t_i]) + eps * (lse_i - mean_c x[i, c]),  lse = logsumexp;
     rows whose target is ``ignore_index`` give 0.  dx = (softmax(x) - (1 - eps) onehot(t) - eps/C)
-    times the row's incoming gradient.
+    times the row's incoming gradient. Forward and backward are each one pass over the logits.
     """
 
     def forward(self, x, target, ignore_index=-100, label_smoothing=0.0):
-        n, c = x.shape
-        self.x, self.eps, self.keep = x, label_smoothing, target != ignore_index
-        self.target = np.where(self.keep, target, 0)
-        top = x.max(axis=1, keepdims=True)
-        top = np.where(np.isfinite(top), top, 0)
-        total = np.exp(x - top).sum(axis=1)
-        self.lse = top[:, 0] + np.log(np.where(total > 0, total, 1))
-        picked = x[np.arange(n), self.target]
-        with np.errstate(invalid="ignore"):
-            loss = (1 - self.eps) * (self.lse - picked)
-            if self.eps:
-                loss = loss + self.eps * (self.lse - x.mean(axis=1))
-        return np.where(self.keep, loss, 0).astype(x.dtype, copy=False)
+        self.x, self.target = x, target
+        self.options = ignore_index, label_smoothing
+        losses, self.lse = kernels.cross_entropy_forward(x, target, *self.options)
+        return losses
 
     def backward(self, g):
-        n, c = self.x.shape
-        grad = np.exp(self.x - self.lse[:, None])
-        grad[np.arange(n), self.target] -= 1 - self.eps
-        if self.eps:
-            grad -= self.eps / c
-        grad *= np.where(self.keep, g, 0)[:, None]
-        return grad.astype(self.x.dtype, copy=False), None
+        grad = kernels.cross_entropy_backward(self.x, self.lse, self.target, g, *self.options)
+        return grad, None
 
 
 class LayerNorm(Function):
@@ -101,36 +79,22 @@ class LayerNorm(Function):
     """
 
     def forward(self, x, weight=None, bias=None, features=1, eps=1e-5):
-        shape = x.shape
-        x2 = x.reshape(-1, features)
-        mean = x2.mean(axis=1, keepdims=True)
-        centered = x2 - mean
-        self.rstd = 1 / np.sqrt((centered * centered).mean(axis=1, keepdims=True) + eps)
-        self.xhat = centered * self.rstd
-        self.weight = weight
-        y = self.xhat
-        if weight is not None:
-            y = y * weight.reshape(-1)
-        if bias is not None:
-            y = y + bias.reshape(-1)
-        return y.reshape(shape)
+        dtype = x.dtype if weight is None else np.result_type(x, weight)
+        self.x2 = x.reshape(-1, features).astype(dtype, copy=False)
+        self.weight = None if weight is None else weight.reshape(-1).astype(dtype, copy=False)
+        flat_bias = None if bias is None else bias.reshape(-1).astype(dtype, copy=False)
+        y, self.mean, self.rstd = kernels.layer_norm_forward(self.x2, self.weight, flat_bias, eps)
+        return y.reshape(x.shape)
 
     def backward(self, g):
-        g2 = g.reshape(self.xhat.shape)
-        w = self.weight
-        dxhat = g2 if w is None else g2 * w.reshape(-1)
-        dx = self.rstd * (
-            dxhat
-            - dxhat.mean(axis=1, keepdims=True)
-            - self.xhat * (dxhat * self.xhat).mean(axis=1, keepdims=True)
+        dx, dw, db = kernels.layer_norm_backward(
+            g.reshape(self.x2.shape), self.x2, self.mean, self.rstd, self.weight
         )
         dx = dx.reshape(g.shape)
-        if w is None:
+        if self.weight is None:
             return (dx,)
-        needs = self.needs_input_grad
-        dw = (g2 * self.xhat).sum(axis=0).reshape(w.shape) if needs[1] else None
-        db = g2.sum(axis=0).reshape(w.shape) if needs[2] else None
-        return dx, dw, db
+        shape = self.parents[1].shape
+        return dx, dw.reshape(shape), db.reshape(shape)
 
 
 class Gelu(Function):
@@ -142,32 +106,22 @@ class Gelu(Function):
 
     def forward(self, x, approximate="none"):
         self.x, self.approximate = x, approximate
-        if approximate == "tanh":
-            self.t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))
-            return (0.5 * x * (1 + self.t)).astype(x.dtype, copy=False)
-        self.cdf = (0.5 * (1 + _erf(x / math.sqrt(2)))).astype(x.dtype)
-        return x * self.cdf
+        return kernels.gelu_forward(x, approximate)
 
     def backward(self, g):
-        x = self.x
-        if self.approximate == "tanh":
-            du = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
-            d = 0.5 * (1 + self.t) + 0.5 * x * (1 - self.t * self.t) * du
-        else:
-            d = self.cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-        return (g * d).astype(g.dtype, copy=False)
+        return kernels.gelu_backward(self.x, g, self.approximate)
 
 
 class Dropout(Function):
     """y = x * keep / (1 - p) with keep ~ Bernoulli(1 - p) (inverted dropout);  dx = g * same."""
 
     def forward(self, x, p=0.5):
-        keep = generator().random(x.shape, dtype=np.float32) >= p
-        self.scale = (keep / (1 - p)).astype(x.dtype)
-        return x * self.scale
+        self.p = p
+        y, self.keep = kernels.dropout_forward(x, p)
+        return y
 
     def backward(self, g):
-        return g * self.scale
+        return kernels.dropout_backward(g, self.keep, self.p)
 
 
 class Embedding(Function):
@@ -208,3 +162,40 @@ class Linear(Function):
         if len(needs) == 2:
             return dx, dw
         return dx, dw, (g2.sum(axis=0) if needs[2] else None)
+
+
+class Attention(Function):
+    """The attention core as one node, for q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv):
+
+    W = softmax(scale * q k^T + bias) over the keys where ``mask`` is True (fully masked rows
+    give W = 0), out = dropout(W) v. With Wd = dropout(W) and G the incoming gradient:
+    dv = Wd^T G,  dWd = G v^T,  dW = dropout_backward(dWd),  dS = scale * W * (dW - rowsum(dW W))
+    (S = q k^T),  dq = dS k,  dk = dS^T q,  dbias = dS / scale.
+    """
+
+    def forward(self, q, k, v, bias=None, mask=None, scale=1.0, dropout_p=0.0):
+        self.q, self.k, self.v, self.scale, self.dropout_p = q, k, v, scale, dropout_p
+        scores = np.matmul(q, k.swapaxes(-1, -2))
+        if bias is not None:
+            scores = scores + bias * np.asarray(1 / scale, dtype=scores.dtype)
+        self.weights = kernels.masked_softmax_forward(scores, scale, mask)
+        self.attended = self.weights
+        if dropout_p:
+            self.attended, self.keep = kernels.dropout_forward(self.weights, dropout_p)
+        return np.matmul(self.attended, v)
+
+    def backward(self, g):
+        needs = self.needs_input_grad
+        grad_v = np.matmul(self.attended.swapaxes(-1, -2), g) if needs[2] else None
+        grad_weights = np.matmul(g, self.v.swapaxes(-1, -2))
+        if self.dropout_p:
+            grad_weights = kernels.dropout_backward(grad_weights, self.keep, self.dropout_p)
+        grad_scores = kernels.softmax_backward(self.weights, grad_weights, self.scale)
+        grad_q = np.matmul(grad_scores, self.k) if needs[0] else None
+        grad_k = np.matmul(grad_scores.swapaxes(-1, -2), self.q) if needs[1] else None
+        if len(needs) == 3:
+            return grad_q, grad_k, grad_v
+        grad_bias = None
+        if needs[3]:
+            grad_bias = unbroadcast(grad_scores / self.scale, self.parents[3].shape)
+        return grad_q, grad_k, grad_v, grad_bias

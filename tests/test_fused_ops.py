@@ -1,0 +1,111 @@
+"""Fused ops against their composed versions, gradient checks, and the fused switch."""
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import RNG, leaf
+
+import minigrad
+import minigrad.nn.functional as F
+
+
+def _composed_attention(q, k, v, mask=None, bias=None):
+    scores = (q @ k.transpose(-2, -1)) * (1 / math.sqrt(q.shape[-1]))
+    if bias is not None:
+        scores = scores + bias
+    if mask is not None:
+        scores = scores.masked_fill(~mask, -np.inf)
+    weights = F.softmax(scores, -1)
+    return weights @ v, weights
+
+
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_attention_matches_composed_ops_and_gradients(with_bias):
+    q, k, v = leaf(2, 3, 4, 5), leaf(2, 3, 6, 5), leaf(2, 3, 6, 7)
+    bias = leaf(3, 4, 6) if with_bias else None
+    mask = RNG.random((2, 1, 4, 6)) > 0.3
+    mask[0, 0, 1] = False  # a query with nothing to attend to
+    out, weights = F.attention(q, k, v, mask, bias=bias)
+    expected_out, expected_weights = _composed_attention(q, k, v, mask, bias)
+    np.testing.assert_allclose(out.numpy(), expected_out.numpy(), atol=1e-12)
+    np.testing.assert_allclose(weights.numpy(), expected_weights.numpy(), atol=1e-12)
+    assert not weights.requires_grad and np.all(out.numpy()[0, :, 1] == 0)
+    inputs = [q, k, v] + ([bias] if with_bias else [])
+    assert minigrad.gradcheck(lambda *t: F.attention(*t[:3], mask, bias=_at(t, 3))[0], inputs)
+
+
+def _at(items, i):
+    return items[i] if len(items) > i else None
+
+
+def test_attention_dropout_is_reproducible_and_differentiable():
+    q, k, v = leaf(2, 3, 4), leaf(2, 5, 4), leaf(2, 5, 3)
+
+    def run(*t):
+        minigrad.manual_seed(3)
+        return F.attention(*t, dropout_p=0.4)[0]
+
+    np.testing.assert_array_equal(run(q, k, v).numpy(), run(q, k, v).numpy())
+    assert minigrad.gradcheck(run, [q, k, v])
+
+
+def test_linear_composed_when_fusion_is_off():
+    x, w, b = leaf(2, 3, 4), leaf(5, 4), leaf(5)
+    fused = F.linear(x, w, b)
+    with minigrad.fused(False):
+        assert not minigrad.is_fused_enabled()
+        composed = F.linear(x, w, b)
+    assert minigrad.is_fused_enabled()
+    assert type(fused.grad_fn).__name__ == "Linear"
+    assert type(composed.grad_fn).__name__ == "Add"
+    np.testing.assert_allclose(fused.numpy(), composed.numpy(), atol=1e-12)
+
+
+def test_op_suite_passes_under_the_numpy_reference_backend():
+    """The whole op test suite also runs on the numpy reference kernels."""
+    root = Path(__file__).resolve().parent
+    files = ["test_ops_gradcheck.py", "test_stability.py", "test_autograd.py"]
+    env = dict(os.environ, MINIGRAD_BACKEND="numpy")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *files],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+@pytest.mark.parametrize("positional", ["sinusoidal", "alibi"])
+def test_transformer_fused_and_composed_agree(positional):
+    from transformer import Transformer
+
+    minigrad.manual_seed(0)
+    model = Transformer(
+        13, 11, d_model=16, num_heads=2, num_encoder_layers=1, num_decoder_layers=1, d_ff=32,
+        dropout=0.0, positional=positional,
+    )  # fmt: skip
+    for p in model.parameters():
+        p.data = p.data.astype(np.float64)
+    src = RNG.integers(1, 13, size=(3, 7))
+    src[0, 5:] = 0
+    tgt = RNG.integers(1, 11, size=(3, 6))
+    src_mask = src[:, None, None, :] != 0
+
+    def run():
+        model.zero_grad()
+        logits = model(src, tgt, src_mask=src_mask)
+        logits.sum().backward()
+        return logits.numpy(), [p.grad.numpy().copy() for p in model.parameters()]
+
+    fused_logits, fused_grads = run()
+    with minigrad.fused(False):
+        composed_logits, composed_grads = run()
+    np.testing.assert_allclose(fused_logits, composed_logits, atol=1e-10)
+    for a, b in zip(fused_grads, composed_grads, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-9)
