@@ -100,19 +100,20 @@ def measure(name, shape, calls, cost, budget):
     return row
 
 
-def softmax_case(rng, dtype, budget):
-    """Masked softmax forward + backward on attention scores with a causal mask."""
+def softmax_case(rng, dtype, budget, causal=True):
+    """Softmax forward + backward on attention scores, with a causal mask or none."""
     b, h, lq, lk, _ = ATTENTION
     x = rng.standard_normal((b, h, lq, lk)).astype(dtype)
     g = rng.standard_normal(x.shape).astype(dtype)
-    mask = np.tril(np.ones((lq, lk), dtype=bool))
+    mask = np.tril(np.ones((lq, lk), dtype=bool)) if causal else None
     y = kernels.masked_softmax_forward(x, 0.25, mask)
     calls = {
         "fwd": lambda: kernels.masked_softmax_forward(x, 0.25, mask),
         "bwd": lambda: kernels.softmax_backward(y, g, 0.25),
     }
     n = x.nbytes
-    return measure("softmax", list(x.shape), calls, {"fwd": (2 * n, 0), "bwd": (3 * n, 0)}, budget)
+    name = "softmax_causal" if causal else "softmax_nomask"
+    return measure(name, list(x.shape), calls, {"fwd": (2 * n, 0), "bwd": (3 * n, 0)}, budget)
 
 
 def attention_case(rng, dtype, budget):
@@ -253,7 +254,7 @@ def parallel_sweep(rng, dtype, budget):
 def cases(rng, dtype, budget):
     """Every benchmark case, by family name, as zero-argument callables."""
     return {
-        "softmax": [lambda: softmax_case(rng, dtype, budget)],
+        "softmax": [lambda c=c: softmax_case(rng, dtype, budget, c) for c in (True, False)],
         "attention": [lambda: attention_case(rng, dtype, budget)],
         "layer_norm": [lambda s=s: layer_norm_case(rng, dtype, s, budget) for s in ACTIVATIONS],
         "gelu": [
