@@ -3,6 +3,7 @@
     python benchmarks/bench_train.py                    # tiny and small, 1 and 2 threads
     python benchmarks/bench_train.py --configs tiny --threads 1 --steps 10
     python benchmarks/bench_train.py --quick            # seconds, for tests
+    python benchmarks/bench_train.py --profile small --steps 5   # where a step's time goes
 
 Configurations (from the translation issue): "tiny" 2+2 layers, d_model 64, 4 heads, d_ff 256,
 batch 32, lengths 24, vocabularies 1000; "small" 3+3 layers, d_model 128, 4 heads, d_ff 512,
@@ -36,6 +37,7 @@ CONFIGS = {
     "small": dict(layers=3, d_model=128, heads=4, d_ff=512, batch=64, length=32, vocab=8000),
 }
 DECODE_BATCH, DECODE_STEPS, BEAM = 32, 32, 4
+PHASES = ("forward", "backward", "clip", "adam")
 
 
 def median_seconds(fn, repeat: int) -> float:
@@ -63,14 +65,16 @@ def batch_arrays(cfg: dict, seed: int = 0):
 
 
 # ---- minigrad ------------------------------------------------------------------------------
-def bench_minigrad(cfg: dict, steps: int) -> dict:
-    """Training step and decoding throughput of `transformer.Transformer`."""
+def minigrad_step(cfg: dict, phases: dict | None = None):
+    """(model, src, train_step): one training step of `transformer.Transformer` on fixed data.
+
+    With `phases`, each step appends its forward/backward/clip/adam seconds to it.
+    """
     import minigrad
     import minigrad.nn.functional as F
     from minigrad.nn.utils import clip_grad_norm_
     from minigrad.optim import Adam
     from transformer import Transformer, padding_mask
-    from transformer.decoding import beam_search, greedy_decode
 
     minigrad.manual_seed(0)
     model = Transformer(cfg["vocab"], cfg["vocab"], cfg["d_model"], cfg["heads"], cfg["layers"],
@@ -80,15 +84,31 @@ def bench_minigrad(cfg: dict, steps: int) -> dict:
     src_mask = padding_mask(src, 0)
 
     def train_step():
+        t0 = time.perf_counter()
         model.train()
         logits = model(minigrad.tensor(src), minigrad.tensor(tgt_in), src_mask)
         loss = F.cross_entropy(logits.reshape(-1, cfg["vocab"]), tgt_out.reshape(-1),
                                ignore_index=0, label_smoothing=0.1)  # fmt: skip
+        t1 = time.perf_counter()
         optimizer.zero_grad()
         loss.backward()
+        t2 = time.perf_counter()
         clip_grad_norm_(model.parameters(), 1.0)
+        t3 = time.perf_counter()
         optimizer.step()
+        if phases is not None:
+            for name, seconds in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3),
+                                     strict=True):  # fmt: skip
+                phases.setdefault(name, []).append(seconds)
 
+    return model, src, train_step
+
+
+def bench_minigrad(cfg: dict, steps: int) -> dict:
+    """Training step and decoding throughput of `transformer.Transformer`."""
+    from transformer.decoding import beam_search, greedy_decode
+
+    model, src, train_step = minigrad_step(cfg)
     train = median_seconds(train_step, steps)
     model.generator.bias.data[2] = -1e4  # no <eos>: every row decodes all steps
     dec_src = src[:DECODE_BATCH]
@@ -141,6 +161,23 @@ def _figures(cfg: dict, train: float, greedy: float, beam_seconds: float | None 
     return figures
 
 
+def profile(name: str, steps: int) -> None:
+    """Time the phases of a training step and print the functions that take the time."""
+    import cProfile
+    import pstats
+
+    phases: dict = {}
+    _, _, train_step = minigrad_step(CONFIGS[name], phases)
+    for _ in range(3):  # warm-up (Numba compilation, caches)
+        train_step()
+    phases.clear()
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [train_step() for _ in range(steps)])
+    medians = {k: round(1000 * sorted(v)[len(v) // 2], 1) for k, v in phases.items()}
+    print(f"{name}: median ms per phase of a training step: {medians}")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
 def worker(configs: list[str], threads: int, steps: int) -> list[dict]:
     """All measurements at one thread count (run in its own process)."""
     try:
@@ -169,8 +206,13 @@ def main() -> None:
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--steps", type=int, default=20, help="timed training steps")
     parser.add_argument("--quick", action="store_true", help="tiny config, 1 thread, 2 steps")
+    parser.add_argument("--profile", choices=sorted(CONFIGS),
+                        help="profile training steps of one config instead (cProfile)")  # fmt: skip
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.profile:
+        profile(args.profile, args.steps)
+        return
     if args.quick:
         args.configs, args.threads, args.steps = ["tiny"], [1], 2
     if args.worker:
