@@ -47,11 +47,10 @@ def mask(kernel, mask, shape):
     mask = np.asarray(mask)
     if mask.dtype != np.bool_:
         raise TypeError(f"{kernel}(): mask must be bool (True = keep), got {mask.dtype}")
-    try:
-        broadcast = np.broadcast_shapes(mask.shape, shape)
-    except ValueError:
-        broadcast = None
-    if broadcast != tuple(shape):
+    fits = mask.ndim <= len(shape) and all(
+        m in (1, s) for m, s in zip(mask.shape[::-1], shape[::-1], strict=False)
+    )
+    if not fits:
         raise ValueError(f"{kernel}(): mask of shape {mask.shape} does not broadcast to {shape}")
     return mask
 

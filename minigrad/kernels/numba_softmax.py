@@ -7,6 +7,7 @@ broadcast (padding masks (B,1,1,L), causal masks (L,L), ...) costs O(M*C + R), n
 Per row: one vectorised max, one pass of exp + sum that writes the numerators, one rescale.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -23,16 +24,33 @@ def as_rows(a):
 
 def pack_mask(mask, shape):
     """(rows (M, C) bool, index (R,) intp) with mask[..., j] of data row r == rows[index[r], j]."""
-    n_cols, lead = shape[-1], shape[:-1]
+    n_cols = shape[-1]
     if mask is None:
-        return np.ones((1, n_cols), dtype=np.bool_), np.zeros(math.prod(lead), dtype=np.intp)
+        return _all_true(n_cols), _row_index((1,), shape[:-1])
     mask_lead = (1,) * (len(shape) - mask.ndim) + mask.shape[:-1]
     if mask.shape[-1] != n_cols:
         mask = np.broadcast_to(mask, mask.shape[:-1] + (n_cols,))
-    rows = np.ascontiguousarray(mask).reshape(-1, n_cols)
+    return np.ascontiguousarray(mask).reshape(-1, n_cols), _row_index(mask_lead, shape[:-1])
+
+
+@functools.lru_cache(maxsize=64)
+def _row_index(mask_lead, lead):
+    """index[r] = the mask row that data row r (of leading shape `lead`) reads, when the mask's
+    leading shape `mask_lead` broadcasts to it. Depends on shapes only, so it is cached
+    (read-only): attention calls it with the same shapes in every layer."""
     index = np.empty(lead, dtype=np.intp)
-    index[...] = np.arange(len(rows), dtype=np.intp).reshape(mask_lead)
-    return rows, index.reshape(-1)
+    index[...] = np.arange(math.prod(mask_lead), dtype=np.intp).reshape(mask_lead)
+    index = index.reshape(-1)
+    index.flags.writeable = False
+    return index
+
+
+@functools.lru_cache(maxsize=64)
+def _all_true(n_cols):
+    """The one mask row of a call without a mask (cached, read-only)."""
+    row = np.ones((1, n_cols), dtype=np.bool_)
+    row.flags.writeable = False
+    return row
 
 
 @kernel()
