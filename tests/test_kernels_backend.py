@@ -202,3 +202,18 @@ def test_rng_state_round_trips():
     first = K.dropout_forward(x, 0.5)[1]
     K.set_rng_state(state)
     assert (K.dropout_forward(x, 0.5)[1] == first).all()
+
+
+def test_masked_and_unmasked_softmax_share_one_compiled_signature_per_dtype():
+    from minigrad.kernels import numba_softmax
+
+    x = np.ones((3, 4), dtype=np.float32)
+    read_only_mask = np.ones((3, 4), dtype=bool)
+    read_only_mask.flags.writeable = False
+    with K.use_backend("numba"):
+        for mask in (None, x > 0, read_only_mask):
+            K.masked_softmax_forward(x, 1.0, mask)
+    float32_signatures = [
+        s for s in numba_softmax._softmax_rows.signatures if str(s[0].dtype) == "float32"
+    ]
+    assert len(float32_signatures) == 1

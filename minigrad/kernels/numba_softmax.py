@@ -30,7 +30,9 @@ def pack_mask(mask, shape):
     mask_lead = (1,) * (len(shape) - mask.ndim) + mask.shape[:-1]
     if mask.shape[-1] != n_cols:
         mask = np.broadcast_to(mask, mask.shape[:-1] + (n_cols,))
-    return np.ascontiguousarray(mask).reshape(-1, n_cols), _row_index(mask_lead, shape[:-1])
+    rows = np.ascontiguousarray(mask).reshape(-1, n_cols).view()
+    rows.flags.writeable = False  # always read-only, like the cached rows: one compiled signature
+    return rows, _row_index(mask_lead, shape[:-1])
 
 
 @functools.lru_cache(maxsize=64)
