@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 import minigrad
+import minigrad.nn.functional as F
 from minigrad.serialization import CheckpointError
 from transformer.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from transformer.config import TrainConfig
 from transformer.data import collate
 from transformer.model import Transformer
-from transformer.train_log import read_log
+from transformer.train_log import read_log, smoothing_floor
 from transformer.training import Trainer, build_optimizer, build_scheduler, translation_loss
 
 QUIET = dict(progress_bar=False, echo=lambda *args: None)
@@ -136,3 +137,12 @@ def test_bad_checkpoints_give_clear_errors(tmp_path):
 def test_config_validation(overrides, message):
     with pytest.raises(ValueError, match=message):
         tiny(**overrides).validate()
+
+
+def test_smoothing_floor_is_the_least_smoothed_loss():
+    classes, eps = 64, 0.1
+    q = np.full(classes, eps / classes)
+    q[5] += 1 - eps
+    best = F.cross_entropy(minigrad.tensor(np.log(q)[None]), np.array([5]), label_smoothing=eps)
+    assert smoothing_floor(eps, classes) == pytest.approx(best.item(), rel=1e-9)
+    assert smoothing_floor(0.0, classes) == 0.0

@@ -7,6 +7,10 @@ Each line of `log.jsonl` is one JSON object with a `"kind"`:
     {"kind": "valid", "step": 313, "epoch": 0, "loss": 1.05, "perplexity": 2.9, "chrf": 71.2, ...}
     {"kind": "test", ...}   {"kind": "event", "message": "resumed from ..."}
 
+The training loss is label-smoothed, so it cannot fall below the entropy of the smoothed
+target distribution (`smoothing_floor`); the plot draws that floor, and the validation loss
+(plain cross-entropy) is not bounded by it.
+
 A resumed run appends to the same file, so the plot shows the whole history. JSON lines are
 easy to read back (`read_log`) and to inspect with `grep`, `jq` or pandas.
 """
@@ -14,6 +18,7 @@ easy to read back (`read_log`) and to inspect with `grep`, `jq` or pandas.
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,16 @@ class TrainLog:
             with self.path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
         return record
+
+
+def smoothing_floor(label_smoothing: float, num_classes: int) -> float:
+    """The least label-smoothed cross-entropy: the entropy of q = (1 - eps) onehot + eps / C."""
+    eps, c = label_smoothing, num_classes
+    if eps <= 0:
+        return 0.0
+    rest = eps / c
+    top = 1 - eps + rest
+    return -(top * math.log(top) + (c - 1) * rest * math.log(rest))
 
 
 def read_log(path: str | Path) -> list[dict[str, Any]]:
@@ -64,6 +79,9 @@ def plot_curves(log_path: str | Path, out_path: str | Path) -> Path:
         ax_loss.plot(
             [r["step"] for r in valid], [r["loss"] for r in valid], "o-", label="validation"
         )
+    floor = next((r["loss_floor"] for r in reversed(records) if "loss_floor" in r), None)
+    if floor:
+        ax_loss.axhline(floor, color="tab:blue", linestyle=":", label="label-smoothing floor")
     ax_loss.set_ylabel("cross-entropy per token")
     ax_loss.set_yscale("log")
     ax_loss.legend()

@@ -57,7 +57,7 @@ from transformer.data import (
 from transformer.evaluation import evaluate, format_scores
 from transformer.masks import padding_mask
 from transformer.model import Transformer
-from transformer.train_log import TrainLog, plot_curves
+from transformer.train_log import TrainLog, plot_curves, smoothing_floor
 
 
 def load_splits(config: TrainConfig) -> Splits:
@@ -269,6 +269,8 @@ class Trainer:
             f"training {self.model.num_parameters():,} parameters on {len(self.examples):,} "
             f"pairs; writing to {self.out_dir}"
         )
+        floor = smoothing_floor(config.label_smoothing, self.tgt_tokenizer.vocab_size)
+        self.log.write("event", message="training", step=state.step, loss_floor=floor)
         stop = None
         with _deferred_interrupt(self.echo) as interrupt:
             while stop is None and state.epoch < config.epochs:
