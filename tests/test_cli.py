@@ -127,3 +127,40 @@ def test_every_command_has_help(command, capsys):
         main([command, "--help"])
     assert exit_info.value.code == 0
     assert "usage: python -m transformer " + command in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """A checkpoint of a tiny model trained for two steps (in-process: fast)."""
+    from transformer.config import TrainConfig
+    from transformer.training import Trainer
+
+    out = tmp_path_factory.mktemp("ckpt")
+    options = {"num_train": 64, "num_valid": 4, "num_test": 4, "max_len": 5}
+    config = TrainConfig(
+        data="reverse", data_options=options, d_model=8, num_heads=2, num_encoder_layers=1,
+        num_decoder_layers=1, d_ff=16, max_steps=2,
+    )  # fmt: skip
+    Trainer(config, out, progress_bar=False, echo=lambda *a: None).train()
+    return str(out / "last.ckpt")
+
+
+def test_translate_and_evaluate_files(checkpoint, tmp_path, capsys):
+    sentences = tmp_path / "in.txt"
+    sentences.write_text("123\n45\n", encoding="utf-8")
+    assert main(["translate", "--checkpoint", checkpoint, "--file", str(sentences)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    sentences.write_bytes(b"12\n\xff3\n")
+    assert "in.txt:2: not valid UTF-8" in error_of(
+        capsys, "translate", "--checkpoint", checkpoint, "--file", str(sentences)
+    )
+    (tmp_path / "src.txt").write_text("1\n2\n", encoding="utf-8")
+    (tmp_path / "ref.txt").write_text("1\n", encoding="utf-8")
+    assert "src.txt has 2 lines but" in error_of(
+        capsys, "evaluate", "--checkpoint", checkpoint, "--src", str(tmp_path / "src.txt"),
+        "--ref", str(tmp_path / "ref.txt"),
+    )  # fmt: skip
+    (tmp_path / "ref.txt").write_text("1\n2\n", encoding="utf-8")
+    args = ["--src", str(tmp_path / "src.txt"), "--ref", str(tmp_path / "ref.txt"), "--json"]
+    assert main(["evaluate", "--checkpoint", checkpoint, *args]) == 0
+    assert json.loads(capsys.readouterr().out)["pairs"] == 2
