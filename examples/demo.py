@@ -13,10 +13,10 @@ the test are not counted). Then it translates the 1,000 test numbers, which neve
 training, prints exact match and chrF with ten sample translations, draws the loss curves and
 one training step's computation graph with its gradient flow, and says where all of it is.
 
-The matrix products of this small model are too small to gain from BLAS threads, and when
-anything else keeps a core busy, OpenBLAS's threads wait on each other and a step becomes up
-to ten times slower. So the demo runs BLAS single-threaded unless OPENBLAS_NUM_THREADS is set
-(it must be set before numpy is imported). The Numba kernels still use every core.
+The matrix products of this small model gain little from a second BLAS thread (about 15% on
+an idle machine), but when anything else keeps a core busy, OpenBLAS's threads wait on each
+other and a step becomes several times slower. So the demo runs BLAS single-threaded unless
+OPENBLAS_NUM_THREADS is set (before numpy is imported). The Numba kernels still use every core.
 """
 
 from __future__ import annotations
