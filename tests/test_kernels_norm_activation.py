@@ -104,6 +104,8 @@ def test_dropout_edge_probabilities_and_bad_p():
         K.dropout_forward(x, 1.5)
     with pytest.raises(ValueError, match="approximate must be one of"):
         K.gelu_forward(x, "erf")
+    with pytest.raises(ValueError, match=r"keep_mask has shape \(1, 4\), expected \(3, 4\)"):
+        K.dropout_backward(x, np.ones((1, 4), dtype=bool), 0.5)
     with pytest.raises(ValueError, match=r"x must be \(N, D\)"):
         K.layer_norm_forward(np.ones((2, 3, 4)), None, None, 1e-5)
     with pytest.raises(ValueError, match=r"weight has shape \(3,\), expected \(4,\)"):

@@ -106,3 +106,7 @@ def test_optimizer_input_errors():
         K.adam_step(p, p.copy(), p.copy(), p.copy(), 0, 1e-3, 0.9, 0.999, 1e-8, 0.0, False)
     with pytest.raises(ValueError, match="momentum_buf is required"):
         K.sgd_step(p, p.copy(), None, 0.1, 0.9, 0.0, 0.0, False, True)
+    frozen = p.copy()
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="exp_avg is read-only"):
+        K.adam_step(p, p.copy(), frozen, p.copy(), 1, 1e-3, 0.9, 0.999, 1e-8, 0.0, False)

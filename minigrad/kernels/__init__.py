@@ -151,6 +151,7 @@ def dropout_backward(grad_y, keep_mask, p):
     """grad_x = grad_y * keep_mask / (1 - p)."""
     (grad_y,) = _checks.floats("dropout_backward", grad_y=grad_y)
     keep_mask = _checks.mask("dropout_backward", keep_mask, grad_y.shape)
+    _checks.same_shape("dropout_backward", grad_y.shape, keep_mask=keep_mask)
     p = _checks.probability("dropout_backward", "p", p)
     return _backend.impl.dropout_backward(grad_y, keep_mask, p)
 
@@ -164,6 +165,7 @@ def adam_step(
     kernel = "adam_step"
     arrays = _checks.floats(kernel, param=param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
     _checks.same_shape(kernel, arrays[0].shape, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
+    _checks.writable(kernel, param=param, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
     if step < 1:
         raise ValueError(f"adam_step(): step counts from 1, got {step}")
     scalars = (float(lr), float(beta1), float(beta2), float(eps), float(weight_decay))
@@ -180,11 +182,13 @@ def sgd_step(
     kernel = "sgd_step"
     param, grad = _checks.floats(kernel, param=param, grad=grad)
     _checks.same_shape(kernel, param.shape, grad=grad)
+    _checks.writable(kernel, param=param)
     if momentum != 0.0:
         if momentum_buf is None:
             raise ValueError("sgd_step(): momentum_buf is required when momentum != 0")
         _checks.floats(kernel, param=param, momentum_buf=momentum_buf)
         _checks.same_shape(kernel, param.shape, momentum_buf=momentum_buf)
+        _checks.writable(kernel, momentum_buf=momentum_buf)
     scalars = (float(lr), float(momentum), float(dampening), float(weight_decay))
     _backend.impl.sgd_step(param, grad, momentum_buf, *scalars, bool(nesterov), bool(first_step))
 
@@ -232,8 +236,8 @@ def _norm_inputs(kernel, x, **params):
     """x (N, D) and its optional (D,) parameters, all of one float dtype."""
     present = {name: p for name, p in params.items() if p is not None}
     x, *arrays = _checks.floats(kernel, x=x, **present)
-    if x.ndim != 2:
-        raise ValueError(f"{kernel}(): x must be (N, D) (reshape first), got shape {x.shape}")
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise ValueError(f"{kernel}(): x must be (N, D), D >= 1 (reshape first), got {x.shape}")
     _checks.same_shape(kernel, x.shape[1:], **dict(zip(present, arrays, strict=True)))
     given = iter(arrays)
     return (x, *(None if p is None else next(given) for p in params.values()))

@@ -34,6 +34,13 @@ def same_shape(kernel, expected, **arrays):
             raise ValueError(f"{kernel}(): {name} has shape {a.shape}, expected {tuple(expected)}")
 
 
+def writable(kernel, **arrays):
+    """Check arrays that a kernel updates in place can be written to."""
+    for name, a in arrays.items():
+        if not a.flags.writeable:
+            raise ValueError(f"{kernel}(): {name} is read-only, but it is updated in place")
+
+
 def at_least_1d(kernel, name, a):
     """Check `a` has a last axis to work along."""
     if a.ndim == 0:
