@@ -24,6 +24,12 @@ from minigrad.tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
+_structure = [0]  # bumped whenever any module gains or loses a parameter or sub-module
+
+
+def _structure_changed() -> None:
+    _structure[0] += 1
+
 
 class Module:
     """Base class for layers and models: override ``forward``; call the module to run it."""
@@ -35,6 +41,7 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_path", "")
+        object.__setattr__(self, "_named_at", -1)
 
     # ---- registration -----------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -61,6 +68,7 @@ class Module:
     def __delattr__(self, name):
         for registry in (self._parameters, self._modules, self._buffers):
             registry.pop(name, None)
+        _structure_changed()
         object.__delattr__(self, name)
 
     def register_buffer(self, name: str, value: Tensor | None, persistent: bool = True) -> None:
@@ -87,6 +95,7 @@ class Module:
         self._modules.pop(name, None)
         self._buffers.pop(name, None)
         self._parameters[name] = value
+        _structure_changed()
         object.__setattr__(self, name, value)
 
     def add_module(self, name: str, module: Module | None) -> None:
@@ -96,6 +105,7 @@ class Module:
         self._parameters.pop(name, None)
         self._buffers.pop(name, None)
         self._modules[name] = module
+        _structure_changed()
         object.__setattr__(self, name, module)
 
     # ---- running ----------------------------------------------------------------------------
@@ -104,15 +114,17 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
     def __call__(self, *args, **kwargs):
-        if not self._path and current_module() is None:
+        if self._named_at != _structure[0] and current_module() is None:
             self._name_tree()
         with module_scope(self._path or type(self).__name__):
             return self.forward(*args, **kwargs)
 
     def _name_tree(self) -> None:
-        """Give every sub-module and parameter its dotted path (cheap; done per root call)."""
+        """Give every sub-module and parameter its dotted path. Done by an outermost call, and
+        again only after the module structure changed (so a call costs O(1) otherwise)."""
         for path, module in self.named_modules():
             object.__setattr__(module, "_path", path)
+            object.__setattr__(module, "_named_at", _structure[0])
             for name, p in module._parameters.items():
                 if p is not None:
                     p.name = f"{path}.{name}" if path else name
