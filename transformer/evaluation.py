@@ -107,7 +107,7 @@ def evaluate(
     )
     references = [p.tgt for p in pairs]
     scores = {
-        "bleu": metrics.bleu(hypotheses, references),
+        "bleu": metrics.bleu(*_bleu_units(tgt_tokenizer, hypotheses, references)),
         "chrf": metrics.chrf(hypotheses, references),
         "exact_match": metrics.exact_match(hypotheses, references),
     }
@@ -116,6 +116,15 @@ def evaluate(
         examples = encode_pairs(pairs, src_tokenizer, tgt_tokenizer, max_len=limit)
         scores.update(teacher_forced_scores(model, examples, batch_size))
     return Evaluation(scores, hypotheses, pairs)
+
+
+def _bleu_units(tokenizer: Tokenizer, *corpora: list[str]) -> list[list[str]]:
+    """The texts BLEU is computed on. A German number is one long word, so word-level BLEU
+    would give 0 to every imperfect number (and to every short corpus); with the morpheme
+    tokenizer, BLEU counts morphemes (`vier hundert zwei und dreißig`) instead."""
+    if tokenizer.kind != "morpheme":
+        return list(corpora)
+    return [[" ".join(tokenizer.tokenize(text)) for text in corpus] for corpus in corpora]
 
 
 def format_scores(scores: dict[str, float]) -> str:
