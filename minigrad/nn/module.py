@@ -18,7 +18,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from minigrad.autograd import current_module, module_scope
+from minigrad.autograd import current_module, enter_module
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
@@ -116,8 +116,11 @@ class Module:
     def __call__(self, *args, **kwargs):
         if self._named_at != _structure[0] and current_module() is None:
             self._name_tree()
-        with module_scope(self._path or type(self).__name__):
+        previous = enter_module(self._path or type(self).__name__)
+        try:
             return self.forward(*args, **kwargs)
+        finally:
+            enter_module(previous)
 
     def _name_tree(self) -> None:
         """Give every sub-module and parameter its dotted path. Done by an outermost call, and
