@@ -45,7 +45,7 @@ def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float =
         raise ValueError(
             f"layer_norm(): input of shape {x.shape} does not end with normalized_shape {shape}"
         )
-    features = int(np.prod(shape))
+    features = math.prod(shape)
     if weight is None and bias is None:
         return N.LayerNorm.apply(x, features=features, eps=eps)
     if weight is None:
