@@ -24,6 +24,7 @@ from minigrad.creation import (
 from minigrad.functions import (
     argmax,
     cat,
+    chunk,
     clamp,
     exp,
     gather,
@@ -35,6 +36,7 @@ from minigrad.functions import (
     minimum,
     relu,
     sigmoid,
+    split,
     sqrt,
     stack,
     sum,
@@ -49,10 +51,10 @@ from minigrad.serialization import load, save
 from minigrad.tensor import Tensor, float32, float64, int64
 
 __all__ = [
-    "arange", "argmax", "cat", "clamp", "detect_anomaly", "enable_grad", "exp", "float32",
+    "arange", "argmax", "cat", "chunk", "clamp", "detect_anomaly", "enable_grad", "exp", "float32",
     "float64", "full", "Function", "fused", "gather", "gradcheck", "GradcheckError", "int64",
     "is_fused_enabled", "is_grad_enabled", "load", "log", "manual_seed", "masked_fill", "matmul",
     "maximum", "mean", "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randn",
-    "relu", "save", "set_fused", "sigmoid", "sqrt", "stack", "sum", "tanh", "Tensor", "tensor",
-    "topk", "where", "zeros", "zeros_like",
+    "relu", "save", "set_fused", "sigmoid", "split", "sqrt", "stack", "sum", "tanh", "Tensor",
+    "tensor", "topk", "where", "zeros", "zeros_like",
 ]  # fmt: skip

@@ -40,6 +40,16 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return M.Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
 
 
+def split(x: Tensor, split_size, dim: int = 0) -> tuple:
+    """Split into pieces of ``split_size`` (an int, or a list of sizes) along ``dim``."""
+    return x.split(split_size, dim)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Split into ``chunks`` nearly equal pieces along ``dim``."""
+    return x.chunk(chunks, dim)
+
+
 def where(condition, input, other) -> Tensor:  # noqa: A002 (PyTorch's argument name)
     """Elementwise ``input if condition else other`` (all broadcast together)."""
     condition = _as_tensor(condition)

@@ -322,3 +322,10 @@ def test_mse_loss():
     a, b = leaf(3, 4), leaf(3, 4)
     np.testing.assert_allclose(F.mse_loss(a, b).numpy(), ((a.numpy() - b.numpy()) ** 2).mean())
     assert minigrad.gradcheck(lambda x, y: F.mse_loss(x, y, reduction="sum"), [a, b])
+
+
+def test_module_level_split_and_chunk():
+    x = leaf(2, 5)
+    assert [p.shape for p in minigrad.split(x, 2, dim=1)] == [(2, 2), (2, 2), (2, 1)]
+    assert [p.shape for p in minigrad.chunk(x, 2)] == [(1, 5), (1, 5)]
+    assert minigrad.gradcheck(lambda t: minigrad.split(t, [3, 2], dim=1)[0] * 3, [x])
