@@ -152,3 +152,21 @@ def test_bad_arguments_are_clear():
         pad_sources([[4], []])
     with pytest.raises(ValueError, match="batch, length"):
         greedy_decode(model, np.array([4, 5]))
+
+
+def test_translate_warns_about_words_the_model_never_saw():
+    import warnings
+
+    from transformer import Transformer
+    from transformer.data import WordTokenizer
+    from transformer.decoding import translate
+
+    src_tok = WordTokenizer.build(["one two three"])
+    tgt_tok = WordTokenizer.build(["eins zwei drei"])
+    sizes = dict(num_encoder_layers=1, num_decoder_layers=1, d_ff=16, dropout=0.0)
+    model = Transformer(src_tok.vocab_size, tgt_tok.vocab_size, d_model=8, num_heads=2, **sizes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        translate(model, src_tok, tgt_tok, ["one hello", "two"], max_len=3)
+    messages = [str(w.message) for w in caught]
+    assert any("'hello'" in m and "<unk>" in m and "line 1" in m for m in messages), messages

@@ -295,7 +295,7 @@ def translate(
     (default: `default_max_len`).
     """
     limit = _model_max_len(model)
-    sources, empty, truncated = [], [], []
+    sources, empty, truncated, unknown = [], [], [], {}
     for i, sentence in enumerate(sentences):
         if not isinstance(sentence, str):
             raise TypeError(f"sentence {i} is a {type(sentence).__name__}, not a string")
@@ -305,11 +305,17 @@ def translate(
         elif len(ids) > limit:
             truncated.append(i)
             ids = ids[:limit]
+        if src_tokenizer.unk_id in ids:
+            unknown[i] = _unknown_tokens(src_tokenizer, sentence)
         sources.append(ids)
     if empty:
         _warn_lines(empty, "empty, translated as an empty line")
     if truncated:
         _warn_lines(truncated, f"longer than {limit} tokens, truncated to fit the model")
+    if unknown:
+        words = sorted({word for found in unknown.values() for word in found})
+        shown = ", ".join(repr(w) for w in words[:8]) + (", ..." if len(words) > 8 else "")
+        _warn_lines(list(unknown), f"with tokens the model never saw ({shown}), read as <unk>")
     todo = [i for i, ids in enumerate(sources) if ids]
     outputs = decode_in_batches(
         model,
@@ -328,6 +334,11 @@ def translate(
 def _model_max_len(model) -> int:
     """The longest sequence the model was built for (``config["max_len"]``, else 512)."""
     return int(getattr(model, "config", {}).get("max_len", 512))
+
+
+def _unknown_tokens(tokenizer, sentence: str) -> list[str]:
+    """The tokens of ``sentence`` that are not in the tokenizer's vocabulary."""
+    return [t for t in tokenizer.tokenize(sentence) if t not in tokenizer.token_to_id]
 
 
 def _warn_lines(indices: list[int], what: str) -> None:
