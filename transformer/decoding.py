@@ -285,6 +285,7 @@ def translate(
     alpha: float = 0.6,
     max_len: int | None = None,
     batch_size: int = 128,
+    warn_unknown: bool = True,
 ) -> list[str]:
     """Translate sentences (text in, text out), keeping their order.
 
@@ -292,7 +293,9 @@ def translate(
     output stays aligned with the input. A sentence with more tokens than the model's maximum
     length (its ``config["max_len"]``) is truncated to that length with a warning naming it:
     the model never saw longer inputs. `max_len` limits the length of the translations
-    (default: `default_max_len`).
+    (default: `default_max_len`). Words the source tokenizer does not know are read as <unk>,
+    with a warning naming them unless ``warn_unknown=False`` (evaluation on real corpora, where
+    rare words are expected).
     """
     limit = _model_max_len(model)
     sources, empty, truncated, unknown = [], [], [], {}
@@ -305,7 +308,7 @@ def translate(
         elif len(ids) > limit:
             truncated.append(i)
             ids = ids[:limit]
-        if src_tokenizer.unk_id in ids:
+        if warn_unknown and src_tokenizer.unk_id in ids:
             unknown[i] = _unknown_tokens(src_tokenizer, sentence)
         sources.append(ids)
     if empty:
