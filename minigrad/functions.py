@@ -7,7 +7,7 @@ import numpy as np
 
 from minigrad.ops import elementwise as E
 from minigrad.ops import movement as M
-from minigrad.tensor import Tensor, _check_broadcast
+from minigrad.tensor import Tensor, _check_broadcast, broadcast_shape
 
 
 def _as_tensor(x, like: Tensor | None = None) -> Tensor:
@@ -57,7 +57,8 @@ def where(condition, input, other) -> Tensor:  # noqa: A002 (PyTorch's argument 
         raise TypeError(f"where(): condition must be a bool tensor, got {condition.dtype}")
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     a, b = _as_tensor(input, like), _as_tensor(other, like)
-    _check_broadcast("where", np.broadcast_shapes(a.shape, b.shape), condition.shape)
+    _check_broadcast("where", a.shape, b.shape)
+    _check_broadcast("where", broadcast_shape(a.shape, b.shape), condition.shape)
     return E.Where.apply(condition, a, b)
 
 

@@ -294,7 +294,7 @@ class Tensor:
         mask = mask if isinstance(mask, Tensor) else Tensor(mask)
         if mask.dtype != np.bool_:
             raise TypeError(f"masked_fill(): mask must be bool, got {mask.dtype}")
-        if not _broadcasts_to(mask.shape, self.shape):
+        if broadcast_shape(mask.shape, self.shape) != self.shape:
             raise ValueError(
                 f"masked_fill(): mask of shape {mask.shape} does not broadcast to {self.shape}"
             )
@@ -487,37 +487,25 @@ def _reshape_fits(shape: tuple, size: int) -> bool:
     return unknown == 1 and known > 0 and size % known == 0
 
 
-def _check_broadcast(op: str, a: tuple, b: tuple, result=None) -> None:
+def broadcast_shape(a: tuple, b: tuple) -> tuple | None:
+    """The shape ``a`` and ``b`` broadcast to, or None when they do not broadcast."""
     try:
-        out = np.broadcast_shapes(a, b)
+        return np.broadcast_shapes(a, b)
     except ValueError:
-        out = None
+        return None
+
+
+def _check_broadcast(op: str, a: tuple, b: tuple, result=None) -> None:
+    out = broadcast_shape(a, b)
     if out is None or (result is not None and out != tuple(result)):
         raise ValueError(f"{op}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together")
-
-
-def _broadcasts(a: tuple, b: tuple) -> bool:
-    """Whether two shapes broadcast together."""
-    try:
-        np.broadcast_shapes(a, b)
-        return True
-    except ValueError:
-        return False
-
-
-def _broadcasts_to(shape: tuple, target: tuple) -> bool:
-    """Whether an array of ``shape`` broadcasts to exactly ``target``."""
-    try:
-        return np.broadcast_shapes(shape, target) == tuple(target)
-    except ValueError:
-        return False
 
 
 def _check_matmul(a: tuple, b: tuple) -> None:
     if not a or not b:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got {a} and {b}")
     inner_a, inner_b = a[-1], (b[0] if len(b) == 1 else b[-2])
-    batch_ok = len(a) <= 2 or len(b) <= 2 or _broadcasts(a[:-2], b[:-2])
+    batch_ok = len(a) <= 2 or len(b) <= 2 or broadcast_shape(a[:-2], b[:-2]) is not None
     if inner_a != inner_b or not batch_ok:
         raise ValueError(f"matmul: shapes {a} and {b} are not aligned for a matrix product")
 

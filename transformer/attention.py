@@ -30,6 +30,7 @@ import numpy as np
 
 import minigrad.nn.functional as F
 from minigrad import Tensor, is_fused_enabled, nn
+from minigrad.tensor import broadcast_shape
 from transformer.cache import AttentionCache
 from transformer.masks import as_mask, causal_mask
 from transformer.positional import RelativePosition
@@ -82,16 +83,11 @@ def scaled_dot_product_attention(
 def _allowed(mask, is_causal: bool, shape: tuple) -> np.ndarray | None:
     """The combined bool mask for scores of ``shape``, or None when every pair is allowed."""
     allowed = None if mask is None else as_mask(mask)
-    if allowed is not None:
-        try:
-            fits = np.broadcast_shapes(allowed.shape, shape) == tuple(shape)
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(
-                f"attention mask of shape {allowed.shape} does not broadcast to the scores' "
-                f"shape {tuple(shape)} (batch, heads, q_len, k_len)"
-            )
+    if allowed is not None and broadcast_shape(allowed.shape, shape) != tuple(shape):
+        raise ValueError(
+            f"attention mask of shape {allowed.shape} does not broadcast to the scores' "
+            f"shape {tuple(shape)} (batch, heads, q_len, k_len)"
+        )
     if is_causal:
         causal = causal_mask(shape[-2], shape[-1])
         allowed = causal if allowed is None else allowed & causal
