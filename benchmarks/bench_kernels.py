@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ import numba
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from common import machine_info  # noqa: E402
 
 from minigrad import kernels  # noqa: E402
 from minigrad.kernels import _jit  # noqa: E402
@@ -318,13 +319,8 @@ def main(argv=None):
             hog.kill()
             hog.wait()
     report = {
-        "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
+        **machine_info(),
         "numba_threads": numba.get_num_threads(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
         "dtype": args.dtype,
         "busy_core": args.busy,
         "loadavg_1min_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
