@@ -66,6 +66,38 @@ def test_linear_composed_when_fusion_is_off():
     np.testing.assert_allclose(fused.numpy(), composed.numpy(), atol=1e-12)
 
 
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_head_projections_match_composed_ops_and_gradients(with_bias):
+    """linear_to_heads and heads_to_linear: one node each, equal to linear + reshape + permute,
+    gradient-checked, also on a non-contiguous (transposed) input."""
+    x = leaf(3, 2, 6)  # used as x.transpose(0, 1): (2, 3, 6), non-contiguous
+    w_in, w_out = leaf(8, 6), leaf(5, 8)
+    b_in, b_out = (leaf(8), leaf(5)) if with_bias else (None, None)
+
+    def both(*t):
+        heads = F.linear_to_heads(t[0].transpose(0, 1), t[1], _at(t, 3), num_heads=2)
+        return F.heads_to_linear(heads, t[2], _at(t, 4))
+
+    inputs = [x, w_in, w_out] + ([b_in, b_out] if with_bias else [])
+    fused_heads = F.linear_to_heads(x.transpose(0, 1), w_in, b_in, num_heads=2)
+    assert fused_heads.shape == (2, 2, 3, 4)
+    assert type(fused_heads.grad_fn).__name__ == "LinearToHeads"
+    assert type(both(*inputs).grad_fn).__name__ == "HeadsToLinear"
+    with minigrad.fused(False):
+        composed_heads = F.linear_to_heads(x.transpose(0, 1), w_in, b_in, num_heads=2)
+        composed = both(*inputs)
+    np.testing.assert_allclose(fused_heads.numpy(), composed_heads.numpy(), atol=1e-12)
+    np.testing.assert_allclose(both(*inputs).numpy(), composed.numpy(), atol=1e-12)
+    assert minigrad.gradcheck(both, inputs)
+
+
+def test_head_projections_reject_bad_shapes():
+    with pytest.raises(ValueError, match="divisible by num_heads=3"):
+        F.linear_to_heads(leaf(2, 3, 4), leaf(8, 4), None, num_heads=3)
+    with pytest.raises(ValueError, match="do not match weight"):
+        F.heads_to_linear(leaf(2, 2, 3, 4), leaf(5, 6))
+
+
 def test_op_suite_passes_under_the_numpy_reference_backend():
     """The whole op test suite also runs on the numpy reference kernels."""
     root = Path(__file__).resolve().parent

@@ -153,12 +153,12 @@ class MultiHeadAttention(nn.Module):
         """
         self._check_inputs(query, key, value)
         offset = 0 if cache is None or cache.static else len(cache)
-        q = self._split_heads(self.w_q(query))
+        q = self._project(self.w_q, query)
         if cache is not None and cache.ready:
             k, v = cache.key, cache.value
         else:
-            k = self._split_heads(self.w_k(key))
-            v = self._split_heads(self.w_v(value))
+            k = self._project(self.w_k, key)
+            v = self._project(self.w_v, value)
             if self.position is not None:
                 k = self.position.rotate(k, offset)
             if cache is not None:
@@ -170,13 +170,18 @@ class MultiHeadAttention(nn.Module):
         dropout_p = self.dropout if self.training else 0.0
         out, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal, bias)
         self.last_attention = weights.data
+        if is_fused_enabled():
+            return F.heads_to_linear(out, self.w_o.weight, self.w_o.bias)
         batch, heads, q_len, head_dim = out.shape
         return self.w_o(out.permute(0, 2, 1, 3).reshape(batch, q_len, heads * head_dim))
 
-    def _split_heads(self, x: Tensor) -> Tensor:
-        """(batch, length, d_model) -> (batch, heads, length, head_dim)."""
+    def _project(self, linear: nn.Linear, x: Tensor) -> Tensor:
+        """(batch, length, d_model) -> projected and split into (batch, heads, length, head_dim);
+        one graph node when fused, else the Linear module, a reshape and a permute."""
+        if is_fused_enabled():
+            return F.linear_to_heads(x, linear.weight, linear.bias, self.num_heads)
         batch, length, _ = x.shape
-        return x.reshape(batch, length, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
+        return linear(x).reshape(batch, length, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
 
     def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
         for name, x in (("query", query), ("key", key), ("value", value)):

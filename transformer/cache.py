@@ -37,12 +37,18 @@ class AttentionCache:
 
     ``static=False`` (self-attention): `update` appends the new positions.
     ``static=True`` (cross-attention): `update` stores them once; later steps reuse them.
+
+    Appending does not copy the past: keys and values live in buffers with room to spare
+    (doubled when full), and ``key``/``value`` are views of their filled part, so a step costs
+    the new position's copy rather than the whole prefix's (``cat`` would copy O(t) per step).
+    Tensors that need a gradient are concatenated instead, so autograd still sees the append.
     """
 
     def __init__(self, static: bool = False):
         self.static = static
         self.key: Tensor | None = None
         self.value: Tensor | None = None
+        self._buffers: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return 0 if self.key is None else self.key.shape[-2]
@@ -55,16 +61,40 @@ class AttentionCache:
     def update(self, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor]:
         """Add (static: store) new keys and values; return all of them."""
         if self.key is None or self.static:
-            self.key, self.value = key, value
-        else:
+            self.key, self.value, self._buffers = key, value, None
+        elif key.requires_grad or value.requires_grad:
             self.key = minigrad.cat([self.key, key], dim=-2)
             self.value = minigrad.cat([self.value, value], dim=-2)
+            self._buffers = None
+        else:
+            self._append(key.data, value.data)
         return self.key, self.value
+
+    def _append(self, key: np.ndarray, value: np.ndarray) -> None:
+        """Write the new positions after the filled ones, growing the buffers when full."""
+        length, new = len(self), key.shape[-2]
+        if self._buffers is None or self._buffers[0].shape[-2] < length + new:
+            self._buffers = tuple(
+                _grown(old.data, max(2 * (length + new), 16)) for old in (self.key, self.value)
+            )
+        for buffer, array in zip(self._buffers, (key, value), strict=True):
+            buffer[..., length : length + new, :] = array
+        end = length + new
+        self.key = Tensor(self._buffers[0][..., :end, :])
+        self.value = Tensor(self._buffers[1][..., :end, :])
 
     def reorder(self, indices: np.ndarray) -> None:
         """Keep batch rows ``indices`` (in that order, repeats allowed)."""
         if self.key is not None:
             self.key, self.value = self.key[indices], self.value[indices]
+            self._buffers = None
+
+
+def _grown(filled: np.ndarray, capacity: int) -> np.ndarray:
+    """A buffer of `capacity` positions (axis -2) whose first ones hold `filled`."""
+    buffer = np.empty(filled.shape[:-2] + (capacity, filled.shape[-1]), dtype=filled.dtype)
+    buffer[..., : filled.shape[-2], :] = filled
+    return buffer
 
 
 class LayerCache:

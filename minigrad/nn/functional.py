@@ -78,18 +78,57 @@ def embedding(ids, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     return N.Embedding.apply(weight, ids, padding_idx=padding_idx)
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x @ weight^T + bias, with weight of shape (out_features, in_features)."""
+def _check_linear(x: Tensor, weight: Tensor) -> None:
     if x.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear(): input of shape {x.shape} does not match weight of shape {weight.shape}"
         )
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight^T + bias, with weight of shape (out_features, in_features)."""
+    _check_linear(x, weight)
     if not is_fused_enabled():
         out = x @ weight.T
         return out if bias is None else out + bias
     if bias is None:
         return N.Linear.apply(x, weight)
     return N.Linear.apply(x, weight, bias)
+
+
+def linear_to_heads(x: Tensor, weight: Tensor, bias: Tensor | None, num_heads: int) -> Tensor:
+    """Project x (B, L, in) with `linear` and split the result into heads: (B, H, L, out / H).
+
+    One graph node when fused (`minigrad.fused`), else linear, reshape and permute.
+    """
+    if x.ndim != 3 or weight.shape[0] % num_heads:
+        raise ValueError(
+            f"linear_to_heads(): need x (batch, length, features) and out_features divisible by "
+            f"num_heads={num_heads}, got x {x.shape} and weight {weight.shape}"
+        )
+    if not is_fused_enabled():
+        y = linear(x, weight, bias)
+        return y.reshape(*x.shape[:2], num_heads, -1).permute(0, 2, 1, 3)
+    _check_linear(x, weight)
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return N.LinearToHeads.apply(*inputs, heads=num_heads)
+
+
+def heads_to_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Merge heads x (B, H, L, D) into (B, L, H * D) and apply `linear`: the inverse layout of
+    `linear_to_heads`. One graph node when fused, else permute, reshape and linear."""
+    if x.ndim != 4:
+        raise ValueError(f"heads_to_linear(): need x (batch, heads, length, dim), got {x.shape}")
+    batch, heads, length, head_dim = x.shape
+    if not is_fused_enabled():
+        return linear(x.permute(0, 2, 1, 3).reshape(batch, length, heads * head_dim), weight, bias)
+    if heads * head_dim != weight.shape[1]:
+        raise ValueError(
+            f"heads_to_linear(): {heads} heads of size {head_dim} do not match weight of shape "
+            f"{weight.shape}"
+        )
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return N.HeadsToLinear.apply(*inputs)
 
 
 def attention(

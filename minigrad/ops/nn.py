@@ -164,6 +164,44 @@ class Linear(Function):
         return dx, dw, (g2.sum(axis=0) if needs[2] else None)
 
 
+class LinearToHeads(Linear):
+    """`Linear` and the split into attention heads as one node, for x (B, L, in):
+
+    y = (x W^T + b).reshape(B, L, H, out / H).transpose(0, 2, 1, 3), shape (B, H, L, out / H).
+    The backward undoes the transpose and reshape on g, then is `Linear`'s backward.
+    """
+
+    def forward(self, x, weight, bias=None, heads=1):
+        y = super().forward(x, weight, bias)
+        batch, length, features = y.shape
+        return y.reshape(batch, length, heads, features // heads).transpose(0, 2, 1, 3)
+
+    def backward(self, g):
+        batch, heads, length, head_dim = g.shape
+        return super().backward(g.transpose(0, 2, 1, 3).reshape(batch, length, heads * head_dim))
+
+
+class HeadsToLinear(Linear):
+    """Merging attention heads and `Linear` as one node, for x (B, H, L, D):
+
+    y = x.transpose(0, 2, 1, 3).reshape(B, L, H * D) W^T + b. The backward is `Linear`'s,
+    with dx split back into heads.
+    """
+
+    def forward(self, x, weight, bias=None):
+        self.heads_shape = x.shape
+        batch, heads, length, head_dim = x.shape
+        merged = x.transpose(0, 2, 1, 3).reshape(batch, length, heads * head_dim)
+        return super().forward(merged, weight, bias)
+
+    def backward(self, g):
+        dx, *rest = super().backward(g)
+        if dx is not None:
+            batch, heads, length, head_dim = self.heads_shape
+            dx = dx.reshape(batch, length, heads, head_dim).transpose(0, 2, 1, 3)
+        return (dx, *rest)
+
+
 class Attention(Function):
     """The attention core as one node, for q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv):
 
