@@ -234,6 +234,8 @@ def _logits_shape(kernel, logits):
 
 def _norm_inputs(kernel, x, **params):
     """x (N, D) and its optional (D,) parameters, all of one float dtype."""
+    if _norm_inputs_fit(x, params.values()):  # the common case, checked cheaply
+        return (x, *params.values())
     present = {name: p for name, p in params.items() if p is not None}
     x, *arrays = _checks.floats(kernel, x=x, **present)
     if x.ndim != 2 or x.shape[1] == 0:
@@ -241,6 +243,21 @@ def _norm_inputs(kernel, x, **params):
     _checks.same_shape(kernel, x.shape[1:], **dict(zip(present, arrays, strict=True)))
     given = iter(arrays)
     return (x, *(None if p is None else next(given) for p in params.values()))
+
+
+def _norm_inputs_fit(x, params) -> bool:
+    """True when x is a float (N, D) ndarray, D >= 1, and params are None or (D,) of its dtype."""
+    if (
+        type(x) is not np.ndarray
+        or x.ndim != 2
+        or not x.shape[1]
+        or x.dtype not in _checks.FLOAT_DTYPES
+    ):
+        return False
+    return all(
+        p is None or (type(p) is np.ndarray and p.dtype is x.dtype and p.shape == x.shape[1:])
+        for p in params
+    )
 
 
 def _gelu_mode(kernel, approximate):

@@ -3,17 +3,17 @@ the offending shape or dtype, instead of deep inside numpy or Numba."""
 
 import numpy as np
 
-_FLOATS = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
+FLOAT_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 
 
 def floats(kernel, **arrays):
     """The named arrays as ndarrays, all float32 or all float64 (no silent promotion)."""
     out = [a if type(a) is np.ndarray else np.asarray(a) for a in arrays.values()]
     dtype = out[0].dtype
-    if dtype in _FLOATS and all(a.dtype is dtype for a in out):  # the common case, fast
+    if dtype in FLOAT_DTYPES and all(a.dtype is dtype for a in out):  # the common case, fast
         return out
     for name, a in zip(arrays, out, strict=True):
-        if a.dtype not in _FLOATS:
+        if a.dtype not in FLOAT_DTYPES:
             raise TypeError(f"{kernel}(): {name} must be float32 or float64, got {a.dtype}")
     dtypes = {a.dtype for a in out}
     if len(dtypes) > 1:
@@ -24,7 +24,7 @@ def floats(kernel, **arrays):
 
 def same_float(a, b):
     """True when ndarrays a and b share a float32 or float64 dtype (the cheap test of `floats`)."""
-    return a.dtype is b.dtype and a.dtype in _FLOATS
+    return a.dtype is b.dtype and a.dtype in FLOAT_DTYPES
 
 
 def same_shape(kernel, expected, **arrays):

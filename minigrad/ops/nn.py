@@ -79,10 +79,13 @@ class LayerNorm(Function):
     """
 
     def forward(self, x, weight=None, bias=None, features=1, eps=1e-5):
-        dtype = x.dtype if weight is None else np.result_type(x, weight)
-        self.x2 = x.reshape(-1, features).astype(dtype, copy=False)
-        self.weight = None if weight is None else weight.reshape(-1).astype(dtype, copy=False)
-        flat_bias = None if bias is None else bias.reshape(-1).astype(dtype, copy=False)
+        if weight is not None and weight.dtype != x.dtype:  # mixed precision: compute in the wider
+            dtype = np.result_type(x, weight)
+            x, weight = x.astype(dtype), weight.astype(dtype)
+            bias = None if bias is None else bias.astype(dtype)
+        self.x2 = x.reshape(-1, features)
+        self.weight = None if weight is None else weight.reshape(-1)
+        flat_bias = None if bias is None else bias.reshape(-1)
         y, self.mean, self.rstd = kernels.layer_norm_forward(self.x2, self.weight, flat_bias, eps)
         return y.reshape(x.shape)
 
