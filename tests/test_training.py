@@ -11,6 +11,7 @@ from minigrad.serialization import CheckpointError
 from transformer.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from transformer.config import TrainConfig
 from transformer.data import collate
+from transformer.masks import padding_mask
 from transformer.model import Transformer
 from transformer.train_log import read_log, smoothing_floor
 from transformer.training import Trainer, build_optimizer, build_scheduler, translation_loss
@@ -72,10 +73,30 @@ def test_loss_ignores_padding():
     minigrad.manual_seed(0)
     model = Transformer(**tiny(dropout=0.0).model_kwargs(12, 12))
     examples = [([4, 5, 6, 7], [7, 6, 5, 4]), ([8], [8]), ([9, 10], [10, 9])]
-    batch_loss, _ = translation_loss(model, collate(examples), label_smoothing=0.1)
-    alone = [translation_loss(model, collate([e]), 0.1)[0].item() for e in examples]
+    batch_loss = translation_loss(model, collate(examples), label_smoothing=0.1)
+    alone = [translation_loss(model, collate([e]), 0.1).item() for e in examples]
     weights = [len(t) + 1 for _, t in examples]
     assert batch_loss.item() == pytest.approx(np.average(alone, weights=weights), rel=1e-5)
+
+
+def test_loss_projects_only_real_positions_with_the_same_value_and_gradients():
+    """translation_loss skips the generator on padding; the result equals the full logits with
+    ignore_index, value and every parameter's gradient."""
+    minigrad.manual_seed(0)
+    model = Transformer(**tiny(dropout=0.0).model_kwargs(12, 12))
+    batch = collate([([4, 5, 6, 7], [7, 6, 5, 4]), ([8], [8]), ([9, 10], [10, 9])])
+    loss = translation_loss(model, batch, label_smoothing=0.1)
+    loss.backward()
+    grads = [p.grad.numpy().copy() for p in model.parameters()]
+    model.zero_grad()
+    logits = model(minigrad.tensor(batch.src), minigrad.tensor(batch.tgt_in),
+                   padding_mask(batch.src, batch.pad_id))  # fmt: skip
+    full = F.cross_entropy(logits.reshape(-1, 12), batch.tgt_out.reshape(-1),
+                           ignore_index=batch.pad_id, label_smoothing=0.1)  # fmt: skip
+    full.backward()
+    assert loss.item() == pytest.approx(full.item(), rel=1e-6)
+    for expected, p in zip(grads, model.parameters(), strict=True):
+        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-4, atol=1e-6)
 
 
 def test_early_stopping_and_time_budget(tmp_path):

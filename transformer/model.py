@@ -101,9 +101,15 @@ class Transformer(nn.Module):
         the new tokens (usually one column); their keys and values are appended to the cache,
         so step t costs O(t) and gives the same logits as recomputing the whole prefix.
         """
+        return self.generator(self.decoder_states(memory, tgt_in, src_mask, tgt_mask, cache))
+
+    def decoder_states(
+        self, memory: Tensor, tgt_in, src_mask=None, tgt_mask=None, cache: KVCache | None = None
+    ) -> Tensor:
+        """The decoder's output (batch, new_len, d_model) before the generator: `decode` without
+        the projection to the vocabulary (training projects only the real, non-pad positions)."""
         offset = 0 if cache is None else cache.offset
-        hidden = self.decoder(self.tgt_embed(tgt_in, offset), memory, src_mask, tgt_mask, cache)
-        return self.generator(hidden)
+        return self.decoder(self.tgt_embed(tgt_in, offset), memory, src_mask, tgt_mask, cache)
 
 
 class TransformerLM(nn.Module):

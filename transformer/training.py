@@ -36,7 +36,7 @@ from typing import Any
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad import optim
+from minigrad import Tensor, optim
 from minigrad import random as mg_random
 from minigrad.nn.utils import clip_grad_norm_
 from transformer.checkpoint import (
@@ -122,17 +122,19 @@ def build_scheduler(config: TrainConfig, optimizer, total_steps: int):
     return sched.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / warmup))
 
 
-def translation_loss(model, batch, label_smoothing: float = 0.0):
-    """Label-smoothed cross-entropy per real target token, and the logits (B, T, V)."""
+def translation_loss(model, batch, label_smoothing: float = 0.0) -> Tensor:
+    """Label-smoothed cross-entropy, averaged over the real (non-pad) target tokens.
+
+    The generator, a step's largest product (d_model x vocabulary per position), projects only
+    the real positions: padding's logits would be ignored by the loss anyway. Same value and
+    gradients as projecting every position and passing ``ignore_index=pad``.
+    """
     src_mask = padding_mask(batch.src, batch.pad_id)
-    logits = model(minigrad.tensor(batch.src), minigrad.tensor(batch.tgt_in), src_mask)
-    loss = F.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]),
-        batch.tgt_out.reshape(-1),
-        ignore_index=batch.pad_id,
-        label_smoothing=label_smoothing,
-    )
-    return loss, logits
+    memory = model.encode(minigrad.tensor(batch.src), src_mask)
+    states = model.decoder_states(memory, minigrad.tensor(batch.tgt_in), src_mask)
+    real = batch.tgt_out.reshape(-1) != batch.pad_id
+    logits = model.generator(states.reshape(-1, states.shape[-1])[real])
+    return F.cross_entropy(logits, batch.tgt_out.reshape(-1)[real], label_smoothing=label_smoothing)
 
 
 @dataclass
@@ -250,7 +252,7 @@ class Trainer:
     def train_step(self, batch) -> tuple[float, float | None]:
         """Forward, backward, clip, update, schedule. Returns (loss, gradient norm)."""
         self.model.train()
-        loss, _ = translation_loss(self.model, batch, self.config.label_smoothing)
+        loss = translation_loss(self.model, batch, self.config.label_smoothing)
         self.optimizer.zero_grad()
         loss.backward()
         grad_norm = None

@@ -45,7 +45,8 @@ class Expand(Function):
 
 class GetItem(Function):
     """out = a[index] (ints, slices, None, Ellipsis, integer arrays, boolean masks);
-    da = zeros with g added at the indexed places (``np.add.at``: repeats accumulate)."""
+    da = zeros with g put at the indexed places (``np.add.at`` when integer arrays may repeat
+    a place, so that repeats accumulate)."""
 
     def forward(self, a, index=()):
         self.shape, self.index = a.shape, index
@@ -53,17 +54,20 @@ class GetItem(Function):
 
     def backward(self, g):
         grad = np.zeros(self.shape, dtype=g.dtype)
-        if _is_basic(self.index):
+        if _selects_each_once(self.index):
             grad[self.index] = g
         else:
             np.add.at(grad, self.index, g)
         return grad
 
 
-def _is_basic(index) -> bool:
-    """True when ``index`` selects each element at most once (no integer/boolean arrays)."""
+def _selects_each_once(index) -> bool:
+    """True when ``index`` selects each element at most once: no integer arrays or lists
+    (slices, ints and boolean masks never repeat a place)."""
     items = index if isinstance(index, tuple) else (index,)
-    return not any(isinstance(i, (np.ndarray, list)) for i in items)
+    return not any(
+        isinstance(i, list) or (isinstance(i, np.ndarray) and i.dtype != np.bool_) for i in items
+    )
 
 
 class Cat(Function):
