@@ -98,6 +98,26 @@ def test_head_projections_reject_bad_shapes():
         F.heads_to_linear(leaf(2, 2, 3, 4), leaf(5, 6))
 
 
+@pytest.mark.parametrize("affine", [False, True])
+def test_add_layer_norm_matches_composed_ops_and_gradients(affine):
+    """add_layer_norm: one node equal to layer_norm(x + residual), gradient-checked, with a
+    non-contiguous residual."""
+    x, residual = leaf(2, 3, 4), leaf(4, 3, 2)
+    weight, bias = (leaf(4), leaf(4)) if affine else (None, None)
+
+    def fused(*t):
+        return F.add_layer_norm(t[0], t[1].transpose(0, 2), 4, _at(t, 2), _at(t, 3))
+
+    inputs = [x, residual] + ([weight, bias] if affine else [])
+    out = fused(*inputs)
+    assert type(out.grad_fn).__name__ == "AddLayerNorm"
+    composed = F.layer_norm(x + residual.transpose(0, 2), 4, weight, bias)
+    np.testing.assert_allclose(out.numpy(), composed.numpy(), atol=1e-12)
+    assert minigrad.gradcheck(fused, inputs)
+    with pytest.raises(ValueError, match="must have one shape"):
+        F.add_layer_norm(x, leaf(3, 4), 4)
+
+
 def test_op_suite_passes_under_the_numpy_reference_backend():
     """The whole op test suite also runs on the numpy reference kernels."""
     root = Path(__file__).resolve().parent
@@ -113,14 +133,14 @@ def test_op_suite_passes_under_the_numpy_reference_backend():
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-@pytest.mark.parametrize("positional", ["sinusoidal", "alibi"])
-def test_transformer_fused_and_composed_agree(positional):
+@pytest.mark.parametrize(("positional", "norm_first"), [("sinusoidal", False), ("alibi", True)])
+def test_transformer_fused_and_composed_agree(positional, norm_first):
     from transformer import Transformer
 
     minigrad.manual_seed(0)
     model = Transformer(
         13, 11, d_model=16, num_heads=2, num_encoder_layers=1, num_decoder_layers=1, d_ff=32,
-        dropout=0.0, positional=positional,
+        dropout=0.0, positional=positional, norm_first=norm_first,
     )  # fmt: skip
     for p in model.parameters():
         p.data = p.data.astype(np.float64)

@@ -24,7 +24,8 @@ Dropout on each sub-layer's output is the paper's "residual dropout" (§5.4).
 
 from collections.abc import Callable
 
-from minigrad import Tensor, nn
+import minigrad.nn.functional as F
+from minigrad import Tensor, is_fused_enabled, nn
 from transformer.attention import MultiHeadAttention
 from transformer.cache import KVCache, LayerCache
 from transformer.feedforward import FeedForward
@@ -38,6 +39,9 @@ def add_and_norm(
     ``norm_first``, pre-norm ``x + dropout(sublayer(norm(x)))``."""
     if norm_first:
         return x + dropout(sublayer(norm(x)))
+    if is_fused_enabled():  # the add and the norm as one graph node
+        out = dropout(sublayer(x))
+        return F.add_layer_norm(x, out, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
     return norm(x + dropout(sublayer(x)))
 
 

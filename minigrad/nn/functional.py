@@ -40,19 +40,39 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
 
 def layer_norm(x: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dims, then scale and shift."""
+    features, params = _norm_params("layer_norm", x, normalized_shape, weight, bias)
+    return N.LayerNorm.apply(x, *params, features=features, eps=eps)
+
+
+def add_layer_norm(
+    x: Tensor, residual: Tensor, normalized_shape, weight=None, bias=None, eps: float = 1e-5
+) -> Tensor:
+    """``layer_norm(x + residual)``, post-norm's Add & Norm, as one graph node when fused
+    (`minigrad.fused`); x and residual must have the same shape."""
+    if x.shape != residual.shape:
+        raise ValueError(
+            f"add_layer_norm(): x {x.shape} and residual {residual.shape} must have one shape"
+        )
+    if not is_fused_enabled():
+        return layer_norm(x + residual, normalized_shape, weight, bias, eps)
+    features, params = _norm_params("add_layer_norm", x, normalized_shape, weight, bias)
+    return N.AddLayerNorm.apply(x, residual, *params, features=features, eps=eps)
+
+
+def _norm_params(name: str, x: Tensor, normalized_shape, weight, bias) -> tuple[int, tuple]:
+    """(features normalised together, the (weight, bias) inputs: none, or both filled in)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if x.shape[x.ndim - len(shape) :] != shape:
         raise ValueError(
-            f"layer_norm(): input of shape {x.shape} does not end with normalized_shape {shape}"
+            f"{name}(): input of shape {x.shape} does not end with normalized_shape {shape}"
         )
-    features = math.prod(shape)
     if weight is None and bias is None:
-        return N.LayerNorm.apply(x, features=features, eps=eps)
+        return math.prod(shape), ()
     if weight is None:
         weight = Tensor._wrap(np.ones(shape, dtype=x.dtype))
     if bias is None:
         bias = Tensor._wrap(np.zeros(shape, dtype=x.dtype))
-    return N.LayerNorm.apply(x, weight, bias, features=features, eps=eps)
+    return math.prod(shape), (weight, bias)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

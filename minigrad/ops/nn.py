@@ -84,6 +84,7 @@ class LayerNorm(Function):
             x, weight = x.astype(dtype), weight.astype(dtype)
             bias = None if bias is None else bias.astype(dtype)
         self.x2 = x.reshape(-1, features)
+        self.param_shape = None if weight is None else weight.shape
         self.weight = None if weight is None else weight.reshape(-1)
         flat_bias = None if bias is None else bias.reshape(-1)
         y, self.mean, self.rstd = kernels.layer_norm_forward(self.x2, self.weight, flat_bias, eps)
@@ -96,8 +97,21 @@ class LayerNorm(Function):
         dx = dx.reshape(g.shape)
         if self.weight is None:
             return (dx,)
-        shape = self.parents[1].shape
-        return dx, dw.reshape(shape), db.reshape(shape)
+        return dx, dw.reshape(self.param_shape), db.reshape(self.param_shape)
+
+
+class AddLayerNorm(LayerNorm):
+    """Residual add and layer norm as one node (post-norm's Add & Norm): y = LayerNorm(x + r).
+
+    With z = x + r, both inputs get `LayerNorm`'s dz: dx = dr = dz; dw and db as there.
+    """
+
+    def forward(self, x, residual, weight=None, bias=None, features=1, eps=1e-5):
+        return super().forward(x + residual, weight, bias, features, eps)
+
+    def backward(self, g):
+        dz, *params = super().backward(g)
+        return (dz, dz, *params)
 
 
 class Gelu(Function):
