@@ -54,8 +54,10 @@ def test_attention_dropout_is_reproducible_and_differentiable():
     assert minigrad.gradcheck(run, [q, k, v])
 
 
-def test_linear_composed_when_fusion_is_off():
-    x, w, b = leaf(2, 3, 4), leaf(5, 4), leaf(5)
+@pytest.mark.parametrize("rows", [6, 40])  # both sides of ops.nn.FEW_ROWS (two product orders)
+def test_linear_composed_when_fusion_is_off(rows):
+    x, w, b = leaf(2, rows // 2, 4), leaf(5, 4), leaf(5)
+    assert minigrad.gradcheck(lambda *t: F.linear(*t), [x, w, b])
     fused = F.linear(x, w, b)
     with minigrad.fused(False):
         assert not minigrad.is_fused_enabled()
