@@ -180,7 +180,10 @@ def test_residuals_detected_in_transformer_encoder_layer(norm_first):
             return self.layer(x)
 
     model = Wrapper()
-    x = minigrad.tensor(np.random.default_rng(1).standard_normal((1, 4, 16)), requires_grad=True)
-    tr = viz.trace_backward(model(x).sum(), model=model)
+    rng = np.random.default_rng(1)
+    x = minigrad.tensor(rng.standard_normal((1, 4, 16)), requires_grad=True)
+    # not model(x).sum(): a sum of layer-norm outputs is constant, so its gradient is ~0
+    probe = minigrad.tensor(rng.standard_normal((1, 4, 16)))
+    tr = viz.trace_backward((model(x) * probe).sum(), model=model)
     assert [b.name for b in tr.residuals] == ["layer / self_attn", "layer / feed_forward"]
     assert all(b.skip_grad.norm > 0 and b.sublayer_grad.norm > 0 for b in tr.residuals)

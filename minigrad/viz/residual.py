@@ -1,7 +1,8 @@
 """Recognise residual (skip) connections structurally, and report how gradient splits at them.
 
-A residual block computes ``out = x + f(x)``. In the recorded graph that is an ``Add`` node with
-inputs ``s`` and ``b`` where ``s`` is itself an ancestor of ``b`` (the sublayer ``f`` starts from
+A residual block computes ``out = x + f(x)``. In the recorded graph that is an ``Add`` node (or
+post-norm's fused ``AddLayerNorm``, whose first two inputs are summed) with inputs ``s`` and
+``b`` where ``s`` is itself an ancestor of ``b`` (the sublayer ``f`` starts from
 ``s``) and at least one op of ``f`` was recorded inside a sub-module of the module that did the
 Add (so ``a * b + a`` in plain code is not a "block"). Nothing about Transformers is assumed:
 post-norm ``norm(x + f(x))`` and pre-norm ``x + f(norm(x))`` are both found.
@@ -19,6 +20,9 @@ from collections import Counter
 from minigrad.viz import paths
 from minigrad.viz.graph import OP, ResidualBlock, Trace
 from minigrad.viz.text import table
+
+_JOINS = ("Add", "AddLayerNorm")
+"""Ops whose first two inputs are added: where a skip connection rejoins its sublayer."""
 
 
 def _between(trace: Trace, parents: dict, skip: int, branch: int) -> set[int]:
@@ -59,12 +63,15 @@ def find_residuals(trace: Trace) -> list[ResidualBlock]:
     """Every residual block of the traced graph: in the model's module order when the trace
     knows it (``trace(..., model=)``), else in a topological order of the graph."""
     parents: dict[int, list[int]] = {}
+    summands: dict[int, dict[int, int]] = {}  # node -> {slot: input} for the two summed slots
     for e in trace.edges:
         parents.setdefault(e.dst, []).append(e.src)
+        if e.slot < 2:
+            summands.setdefault(e.dst, {})[e.slot] = e.src
     blocks = []
     for node in trace.nodes.values():
-        inputs = parents.get(node.id, [])
-        if node.kind != OP or node.op != "Add" or len(set(inputs)) != 2:
+        inputs = [summands.get(node.id, {}).get(slot) for slot in (0, 1)]
+        if node.kind != OP or node.op not in _JOINS or None in inputs or inputs[0] == inputs[1]:
             continue
         for skip, branch in (inputs, inputs[::-1]):
             sublayer = _between(trace, parents, skip, branch)
