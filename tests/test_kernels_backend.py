@@ -214,6 +214,6 @@ def test_masked_and_unmasked_softmax_share_one_compiled_signature_per_dtype():
         for mask in (None, x > 0, read_only_mask):
             K.masked_softmax_forward(x, 1.0, mask)
     float32_signatures = [
-        s for s in numba_softmax._softmax_rows.signatures if str(s[0].dtype) == "float32"
+        s for s in numba_softmax._softmax_short.signatures if str(s[0].dtype) == "float32"
     ]
     assert len(float32_signatures) == 1

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minigrad import kernels as K
+from minigrad.kernels.numba_softmax import SHORT_ROW
 from minigrad.kernels.testing import compare_backends as compare
 from minigrad.kernels.testing import numerical_grad
 
@@ -27,6 +28,18 @@ def test_masked_softmax_matches_reference(dtype, shape, data):
     y = compare(K.masked_softmax_forward, x, 0.7, mask)
     grad = rng.standard_normal(shape).astype(dtype)
     compare(K.softmax_backward, y, grad, 0.7)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_cols", [SHORT_ROW - 1, SHORT_ROW, SHORT_ROW + 1, 300])
+def test_short_and_long_row_kernels_match_reference(dtype, n_cols):
+    """Rows up to SHORT_ROW columns and longer rows run separately compiled kernels."""
+    rng = np.random.default_rng(n_cols)
+    x = (rng.standard_normal((2, 3, n_cols)) * 4).astype(dtype)
+    causal_like = np.tri(3, n_cols, k=n_cols - 3, dtype=bool)
+    for mask in (None, causal_like):
+        y = compare(K.masked_softmax_forward, x, 0.7, mask)
+        compare(K.softmax_backward, y, rng.standard_normal(x.shape).astype(dtype), 0.7)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -8,12 +8,19 @@
 - error_model="numpy": x / 0 gives inf/NaN as in numpy. Numba's default ("python") tests every
   divisor for zero to raise ZeroDivisionError, and that branch stops LLVM from vectorising any
   loop that divides (Adam's update ran 4x slower).
+- Short rows: LLVM's loop vectoriser interleaves a vectorised reduction loop (4 vectors, 32
+  float32 per iteration with AVX2), so a loop over fewer elements, such as attention's 24 keys,
+  never enters its vector body and runs scalar. Kernels for short rows are compiled with
+  `kernel(interleave=1)`: 24 keys are then 3 vector iterations (softmax forward + backward 15%
+  faster), while rows of 64 or more lose up to 20% that way, hence separate kernels
+  (benchmarks/bench_short_rows.py).
 - Threads: `PARALLEL_MIN_ELEMENTS` (see docs/performance.md for the measurements) decides when a
   kernel's `prange` driver is used instead of its serial loop. OpenMP threads that spin while
   waiting stalled calls for ~6-10 ms whenever another process kept the second core busy, so
   OMP_WAIT_POLICY defaults to PASSIVE (set before Numba starts its OpenMP pool).
 """
 
+import functools
 import os
 import tempfile
 
@@ -45,6 +52,7 @@ def choose_cache_dir(environ, package_dir=_PACKAGE_DIR, fallback=USER_CACHE_DIR)
 choose_cache_dir(os.environ)
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import llvmlite.binding as llvm  # noqa: E402
 import numba  # noqa: E402  (after the environment above is settled)
 
 if os.environ.get("NUMBA_CACHE_DIR"):  # Numba may have read its config before we ran
@@ -54,17 +62,37 @@ FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 PARALLEL_MIN_ELEMENTS = 1 << 20
 
 
-def kernel(parallel=False):
-    """Decorator: `njit(cache=True, fastmath=FASTMATH)`, compiled lazily (first call per dtype)."""
+def kernel(parallel=False, interleave=None):
+    """Decorator: `njit(cache=True, fastmath=FASTMATH)`, compiled lazily (first call per dtype).
+    `interleave=1` compiles it with LLVM's vector interleaving off (short rows, see above)."""
 
     def wrap(fn):
         options = {"fastmath": set(FASTMATH), "parallel": parallel, "error_model": "numpy"}
         try:
-            return numba.njit(cache=True, **options)(fn)
+            dispatcher = numba.njit(cache=True, **options)(fn)
         except RuntimeError:  # no cache location is writable: compile on every run instead
-            return numba.njit(cache=False, **options)(fn)
+            dispatcher = numba.njit(cache=False, **options)(fn)
+        if interleave is not None and hasattr(dispatcher, "compile"):  # not under DISABLE_JIT
+            dispatcher.compile = _with_interleave(dispatcher.compile, interleave)
+        return dispatcher
 
     return wrap
+
+
+def _with_interleave(compile_signature, count):
+    """`compile_signature` run with LLVM's -force-vector-interleave set to `count`. The option
+    is process-wide, so it is set only while this kernel compiles (a cache hit compiles
+    nothing) and put back to 0, LLVM's default (its own choice), afterwards."""
+
+    @functools.wraps(compile_signature)
+    def compile_with_interleave(signature):
+        llvm.set_option("", f"-force-vector-interleave={count}")
+        try:
+            return compile_signature(signature)
+        finally:
+            llvm.set_option("", "-force-vector-interleave=0")
+
+    return compile_with_interleave
 
 
 def use_parallel(n_elements, work_per_element=1.0):

@@ -10,6 +10,7 @@ Per row: one vectorised max, one pass of exp + sum that writes the numerators, o
 import functools
 import math
 
+import numba
 import numpy as np
 from numba import prange
 
@@ -55,7 +56,10 @@ def _all_true(n_cols):
     return row
 
 
-@kernel()
+SHORT_ROW = 63  # rows of at most this many columns take the kernels compiled with interleave=1
+
+
+@numba.njit(inline="always")
 def _softmax_rows(x, scale, mask_rows, mask_index, out, lo, hi):
     """Rows lo..hi of y = softmax(scale * x) restricted to allowed entries (empty rows -> 0)."""
     zero, ninf = x.dtype.type(0), x.dtype.type(-np.inf)
@@ -77,6 +81,18 @@ def _softmax_rows(x, scale, mask_rows, mask_index, out, lo, hi):
             out[r, j] *= inv
 
 
+@kernel()
+def _softmax_long(x, scale, mask_rows, mask_index, out):
+    """`_softmax_rows` over all rows, compiled for long rows."""
+    _softmax_rows(x, scale, mask_rows, mask_index, out, 0, x.shape[0])
+
+
+@kernel(interleave=1)
+def _softmax_short(x, scale, mask_rows, mask_index, out):
+    """`_softmax_rows` over all rows, compiled for short rows (no vector interleaving)."""
+    _softmax_rows(x, scale, mask_rows, mask_index, out, 0, x.shape[0])
+
+
 @kernel(parallel=True)
 def _softmax_parallel(x, scale, mask_rows, mask_index, out, n):
     """`_softmax_rows` over all rows, cut into n chunks spread across threads."""
@@ -85,7 +101,7 @@ def _softmax_parallel(x, scale, mask_rows, mask_index, out, n):
         _softmax_rows(x, scale, mask_rows, mask_index, out, lo, hi)
 
 
-@kernel()
+@numba.njit(inline="always")
 def _softmax_backward_rows(y, grad_y, scale, out, lo, hi):
     """Rows lo..hi of grad_x = scale * y * (grad_y - sum(grad_y * y))."""
     for r in range(lo, hi):
@@ -94,6 +110,18 @@ def _softmax_backward_rows(y, grad_y, scale, out, lo, hi):
             dot += grad_y[r, j] * y[r, j]
         for j in range(y.shape[1]):
             out[r, j] = scale * y[r, j] * (grad_y[r, j] - dot)
+
+
+@kernel()
+def _softmax_backward_long(y, grad_y, scale, out):
+    """`_softmax_backward_rows` over all rows, compiled for long rows."""
+    _softmax_backward_rows(y, grad_y, scale, out, 0, y.shape[0])
+
+
+@kernel(interleave=1)
+def _softmax_backward_short(y, grad_y, scale, out):
+    """`_softmax_backward_rows` over all rows, compiled for short rows (no vector interleaving)."""
+    _softmax_backward_rows(y, grad_y, scale, out, 0, y.shape[0])
 
 
 @kernel(parallel=True)
@@ -148,8 +176,10 @@ def masked_softmax_forward(x, scale, mask):
     scale = rows.dtype.type(scale)
     if use_parallel(rows.size):
         _softmax_parallel(rows, scale, mask_rows, mask_index, out, parallel_chunks(len(rows)))
+    elif rows.shape[1] <= SHORT_ROW:
+        _softmax_short(rows, scale, mask_rows, mask_index, out)
     else:
-        _softmax_rows(rows, scale, mask_rows, mask_index, out, 0, len(rows))
+        _softmax_long(rows, scale, mask_rows, mask_index, out)
     return out.reshape(x.shape)
 
 
@@ -160,8 +190,10 @@ def softmax_backward(y, grad_y, scale):
     scale = y_rows.dtype.type(scale)
     if use_parallel(y_rows.size):
         _softmax_backward_parallel(y_rows, g_rows, scale, out, parallel_chunks(len(y_rows)))
+    elif y_rows.shape[1] <= SHORT_ROW:
+        _softmax_backward_short(y_rows, g_rows, scale, out)
     else:
-        _softmax_backward_rows(y_rows, g_rows, scale, out, 0, len(y_rows))
+        _softmax_backward_long(y_rows, g_rows, scale, out)
     return out.reshape(y.shape)
 
 
