@@ -15,11 +15,12 @@ Numba and BLAS fix their thread pools at import):
 
 * training: median ms per step over `--steps` steps after warm-up; target tokens per second;
 * greedy decoding with the key/value cache, batch 32, 32 steps (<eos> is suppressed so every
-  row runs all steps): generated tokens per second;
-* beam search, beam 4, 8 sentences (32 rows), 32 steps: generated tokens per second.
+  row runs all steps), median of 9: generated tokens per second;
+* beam search, beam 4, 8 sentences (32 rows), 32 steps, median of 3: generated tokens per second.
 
-When `torch` is importable, the same model (`torch_model.py`) is timed in the same process and
-the ratios are printed (> 1: minigrad is faster). Prints one JSON document.
+When `torch` is importable, the same model (`torch_model.py`) is timed in the same process,
+each job in turns with minigrad's (one minigrad step, one PyTorch step, ...), and the ratios
+are printed (> 1: minigrad is faster). Prints one JSON document.
 """
 
 from __future__ import annotations
@@ -37,19 +38,24 @@ CONFIGS = {
     "small": dict(layers=3, d_model=128, heads=4, d_ff=512, batch=64, length=32, vocab=8000),
 }
 DECODE_BATCH, DECODE_STEPS, BEAM = 32, 32, 4
+GREEDY_REPEAT, BEAM_REPEAT = 9, 3
 PHASES = ("forward", "backward", "clip", "adam")
 
 
-def median_seconds(fn, repeat: int) -> float:
-    """Median wall time of `repeat` calls of fn (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return times[len(times) // 2]
+def median_seconds_in_turns(functions: dict, repeat: int, rounds: int = 3) -> dict:
+    """Median wall time of about `repeat` calls of each function. The functions take turns in
+    `rounds` rounds, so load that comes and goes on a shared machine hits them alike. Each turn
+    starts with an untimed call: right after another library ran, thread pools (OpenBLAS,
+    OpenMP) are still spinning or asleep, which measurably slowed PyTorch's 2-thread timings."""
+    times: dict = {name: [] for name in functions}
+    for _ in range(rounds):
+        for name, fn in functions.items():
+            fn()
+            for _ in range(max(1, round(repeat / rounds))):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+    return {name: sorted(t)[len(t) // 2] for name, t in times.items()}
 
 
 def batch_arrays(cfg: dict, seed: int = 0):
@@ -104,23 +110,23 @@ def minigrad_step(cfg: dict, phases: dict | None = None):
     return model, src, train_step
 
 
-def bench_minigrad(cfg: dict, steps: int) -> dict:
-    """Training step and decoding throughput of `transformer.Transformer`."""
+def minigrad_jobs(cfg: dict) -> dict:
+    """The timed jobs of `transformer.Transformer`: training step, greedy decoding, beam search."""
     from transformer.decoding import beam_search, greedy_decode
 
     model, src, train_step = minigrad_step(cfg)
-    train = median_seconds(train_step, steps)
+    train_step()
     model.generator.bias.data[2] = -1e4  # no <eos>: every row decodes all steps
-    dec_src = src[:DECODE_BATCH]
-    greedy = median_seconds(lambda: greedy_decode(model, dec_src, DECODE_STEPS), 3)
-    beam_src = src[: DECODE_BATCH // BEAM]
-    beam = median_seconds(lambda: beam_search(model, beam_src, BEAM, DECODE_STEPS), 3)
-    return _figures(cfg, train, greedy, beam_seconds=beam)
+    return {
+        "train": train_step,
+        "greedy": lambda: greedy_decode(model, src[:DECODE_BATCH], DECODE_STEPS),
+        "beam": lambda: beam_search(model, src[: DECODE_BATCH // BEAM], BEAM, DECODE_STEPS),
+    }
 
 
 # ---- PyTorch -------------------------------------------------------------------------------
-def bench_torch(cfg: dict, steps: int, threads: int) -> dict:
-    """The same measurements for `torch_model.TorchTransformer`."""
+def torch_jobs(cfg: dict, threads: int) -> dict:
+    """The same jobs for `torch_model.TorchTransformer` (no beam search)."""
     import torch
     import torch.nn.functional as F
     from torch_model import TorchTransformer, greedy
@@ -143,21 +149,21 @@ def bench_torch(cfg: dict, steps: int, threads: int) -> dict:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
 
-    train = median_seconds(train_step, steps)
+    train_step()
     with torch.no_grad():
         model.generator.bias[2] = -1e4
-    greedy_s = median_seconds(lambda: greedy(model, src[:DECODE_BATCH], DECODE_STEPS), 3)
-    return _figures(cfg, train, greedy_s)
+    return {"train": train_step, "greedy": lambda: greedy(model, src[:DECODE_BATCH], DECODE_STEPS)}
 
 
-def _figures(cfg: dict, train: float, greedy: float, beam_seconds: float | None = None) -> dict:
+def _figures(cfg: dict, seconds: dict) -> dict:
+    """Throughput figures from the median seconds of each job."""
     figures = {
-        "train_ms_per_step": round(1000 * train, 1),
-        "train_tokens_per_s": round(cfg["batch"] * cfg["length"] / train),
-        "greedy_tokens_per_s": round(DECODE_BATCH * DECODE_STEPS / greedy),
+        "train_ms_per_step": round(1000 * seconds["train"], 1),
+        "train_tokens_per_s": round(cfg["batch"] * cfg["length"] / seconds["train"]),
+        "greedy_tokens_per_s": round(DECODE_BATCH * DECODE_STEPS / seconds["greedy"]),
     }
-    if beam_seconds is not None:
-        figures["beam4_tokens_per_s"] = round(DECODE_BATCH // BEAM * DECODE_STEPS / beam_seconds)
+    if "beam" in seconds:
+        figures["beam4_tokens_per_s"] = round(DECODE_BATCH // BEAM * DECODE_STEPS / seconds["beam"])
     return figures
 
 
@@ -179,7 +185,8 @@ def profile(name: str, steps: int) -> None:
 
 
 def worker(configs: list[str], threads: int, steps: int) -> list[dict]:
-    """All measurements at one thread count (run in its own process)."""
+    """All measurements at one thread count (run in its own process). With PyTorch, each job
+    of the two libraries is timed in turns (`median_seconds_in_turns`)."""
     try:
         import torch  # noqa: F401
 
@@ -189,9 +196,17 @@ def worker(configs: list[str], threads: int, steps: int) -> list[dict]:
     results = []
     for name in configs:
         cfg = CONFIGS[name]
-        row = {"config": name, **cfg, "threads": threads, "minigrad": bench_minigrad(cfg, steps)}
+        libraries = {"minigrad": minigrad_jobs(cfg)}
         if have_torch:
-            row["torch"] = bench_torch(cfg, steps, threads)
+            libraries["torch"] = torch_jobs(cfg, threads)
+        seconds = {library: {} for library in libraries}
+        for job, repeat in (("train", steps), ("greedy", GREEDY_REPEAT), ("beam", BEAM_REPEAT)):
+            jobs = {lib: library[job] for lib, library in libraries.items() if job in library}
+            for library, median in median_seconds_in_turns(jobs, repeat).items():
+                seconds[library][job] = median
+        row = {"config": name, **cfg, "threads": threads}
+        row.update({library: _figures(cfg, times) for library, times in seconds.items()})
+        if have_torch:
             row["speedup_vs_torch"] = {
                 k: round(row["minigrad"][k] / row["torch"][k], 2)
                 for k in ("train_tokens_per_s", "greedy_tokens_per_s")

@@ -12,6 +12,7 @@ from helpers import RNG, leaf
 
 import minigrad
 import minigrad.nn.functional as F
+from minigrad.ops import nn as N
 
 
 def _composed_attention(q, k, v, mask=None, bias=None):
@@ -54,8 +55,12 @@ def test_attention_dropout_is_reproducible_and_differentiable():
     assert minigrad.gradcheck(run, [q, k, v])
 
 
-@pytest.mark.parametrize("rows", [6, 40])  # both sides of ops.nn.FEW_ROWS (two product orders)
-def test_linear_composed_when_fusion_is_off(rows):
+@pytest.mark.parametrize(
+    "rows, narrow_output",  # both product orders: ops.nn.FEW_ROWS and ops.nn.NARROW_OUTPUT
+    [(6, N.NARROW_OUTPUT), (40, N.NARROW_OUTPUT), (6, 4)],
+)
+def test_linear_composed_when_fusion_is_off(rows, narrow_output, monkeypatch):
+    monkeypatch.setattr(N, "NARROW_OUTPUT", narrow_output)
     x, w, b = leaf(2, rows // 2, 4), leaf(5, 4), leaf(5)
     assert minigrad.gradcheck(lambda *t: F.linear(*t), [x, w, b])
     fused = F.linear(x, w, b)
@@ -98,6 +103,11 @@ def test_head_projections_reject_bad_shapes():
         F.linear_to_heads(leaf(2, 3, 4), leaf(8, 4), None, num_heads=3)
     with pytest.raises(ValueError, match="do not match weight"):
         F.heads_to_linear(leaf(2, 2, 3, 4), leaf(5, 6))
+    bias_error = r"bias of shape \(4,\) does not match weight of shape \(5, 6\): expected \(5,\)"
+    with pytest.raises(ValueError, match=r"heads_to_linear\(\): " + bias_error):
+        F.heads_to_linear(leaf(2, 2, 3, 3), leaf(5, 6), leaf(4))
+    with pytest.raises(ValueError, match=r"^linear\(\): " + bias_error):
+        F.linear(leaf(3, 6), leaf(5, 6), leaf(4))
 
 
 @pytest.mark.parametrize("affine", [False, True])

@@ -98,16 +98,25 @@ def embedding(ids, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     return N.Embedding.apply(weight, ids, padding_idx=padding_idx)
 
 
-def _check_linear(x: Tensor, weight: Tensor) -> None:
+def _check_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> None:
     if x.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear(): input of shape {x.shape} does not match weight of shape {weight.shape}"
+        )
+    _check_bias("linear", weight, bias)
+
+
+def _check_bias(name: str, weight: Tensor, bias: Tensor | None) -> None:
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(
+            f"{name}(): bias of shape {bias.shape} does not match weight of shape "
+            f"{weight.shape}: expected ({weight.shape[0]},)"
         )
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight^T + bias, with weight of shape (out_features, in_features)."""
-    _check_linear(x, weight)
+    _check_linear(x, weight, bias)
     if not is_fused_enabled():
         out = x @ weight.T
         return out if bias is None else out + bias
@@ -129,7 +138,7 @@ def linear_to_heads(x: Tensor, weight: Tensor, bias: Tensor | None, num_heads: i
     if not is_fused_enabled():
         y = linear(x, weight, bias)
         return y.reshape(*x.shape[:2], num_heads, -1).permute(0, 2, 1, 3)
-    _check_linear(x, weight)
+    _check_linear(x, weight, bias)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return N.LinearToHeads.apply(*inputs, heads=num_heads)
 
@@ -147,6 +156,7 @@ def heads_to_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Te
             f"heads_to_linear(): {heads} heads of size {head_dim} do not match weight of shape "
             f"{weight.shape}"
         )
+    _check_bias("heads_to_linear", weight, bias)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return N.HeadsToLinear.apply(*inputs)
 

@@ -158,7 +158,13 @@ class Embedding(Function):
 
 FEW_ROWS = 32
 """`Linear` computes (W x^T)^T instead of x W^T for at most this many rows (decoding: one row per
-sentence). Same numbers, transposed memory layout; measured in docs/performance.md."""
+sentence) and at most `NARROW_OUTPUT` output features. Same numbers, transposed memory layout;
+measured in docs/performance.md."""
+
+NARROW_OUTPUT = 512
+"""Wider outputs (a vocabulary projection) stay x W^T: their transposed layout would make every
+row-wise consumer (argmax, softmax over the vocabulary) stride through memory, which cost more
+than the product saved (docs/performance.md)."""
 
 
 class Linear(Function):
@@ -171,10 +177,15 @@ class Linear(Function):
         self.x_shape = x.shape
         self.x2 = x.reshape(-1, x.shape[-1])
         self.weight = weight
-        few_rows = len(self.x2) <= FEW_ROWS  # then OpenBLAS is up to 1.4x faster weight-major
-        y = (weight @ self.x2.T).T if few_rows else self.x2 @ weight.T
-        if bias is not None:
-            y += bias
+        if len(self.x2) <= FEW_ROWS and len(weight) <= NARROW_OUTPUT:
+            y = weight @ self.x2.T  # OpenBLAS is up to 1.4x faster in this order here
+            if bias is not None:
+                y += bias[:, None]  # before the transpose: a contiguous add
+            y = y.T
+        else:
+            y = self.x2 @ weight.T
+            if bias is not None:
+                y += bias
         return y.reshape(*x.shape[:-1], weight.shape[0])
 
     def backward(self, g):
