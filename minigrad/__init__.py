@@ -12,6 +12,7 @@ from minigrad import nn, optim
 from minigrad.autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from minigrad.creation import (
     arange,
+    from_numpy,
     full,
     ones,
     ones_like,
@@ -52,9 +53,9 @@ from minigrad.tensor import Tensor, float32, float64, int64
 
 __all__ = [
     "arange", "argmax", "cat", "chunk", "clamp", "detect_anomaly", "enable_grad", "exp", "float32",
-    "float64", "full", "Function", "fused", "gather", "gradcheck", "GradcheckError", "int64",
-    "is_fused_enabled", "is_grad_enabled", "load", "log", "manual_seed", "masked_fill", "matmul",
-    "maximum", "mean", "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randn",
-    "relu", "save", "set_fused", "sigmoid", "split", "sqrt", "stack", "sum", "tanh", "Tensor",
-    "tensor", "topk", "where", "zeros", "zeros_like",
+    "float64", "from_numpy", "full", "Function", "fused", "gather", "gradcheck", "GradcheckError",
+    "int64", "is_fused_enabled", "is_grad_enabled", "load", "log", "manual_seed", "masked_fill",
+    "matmul", "maximum", "mean", "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "rand",
+    "randn", "relu", "save", "set_fused", "sigmoid", "split", "sqrt", "stack", "sum", "tanh",
+    "Tensor", "tensor", "topk", "where", "zeros", "zeros_like",
 ]  # fmt: skip

@@ -22,6 +22,23 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory (no copy, as ``torch.from_numpy``): writes to one
+    show in the other. For views of preallocated buffers, such as a key/value cache, where
+    `tensor` would copy the data each time. The dtype must be one tensors use as is."""
+    if type(array) is not np.ndarray:
+        raise TypeError(f"from_numpy() expects a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype not in _SHARED_DTYPES:
+        raise TypeError(
+            f"from_numpy(): arrays of dtype {array.dtype} cannot be shared; expected one of "
+            f"{', '.join(str(np.dtype(d)) for d in _SHARED_DTYPES)} (minigrad.tensor converts)"
+        )
+    return Tensor._wrap(array)
+
+
+_SHARED_DTYPES = (np.float32, np.float64, np.int64, np.bool_)
+
+
 def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
     return _made(np.zeros(_shape(shape)), dtype, requires_grad)

@@ -27,6 +27,18 @@ def test_factories_and_seed():
     assert ((minigrad.rand(100).numpy() >= 0) & (minigrad.rand(100).numpy() < 1)).all()
 
 
+def test_from_numpy_shares_memory_and_tensor_copies():
+    buffer = np.zeros((2, 4), dtype=np.float32)
+    shared, copied = minigrad.from_numpy(buffer[:, :3]), minigrad.tensor(buffer[:, :3])
+    buffer[0, 0] = 5.0
+    assert shared.numpy()[0, 0] == 5.0 and copied.numpy()[0, 0] == 0.0
+    assert shared.shape == (2, 3) and not shared.requires_grad
+    with pytest.raises(TypeError, match="dtype int32 cannot be shared"):
+        minigrad.from_numpy(np.zeros(2, dtype=np.int32))
+    with pytest.raises(TypeError, match="expects a numpy.ndarray, got list"):
+        minigrad.from_numpy([1.0, 2.0])
+
+
 def test_conversions_and_properties():
     x = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     assert x.shape == (2, 2) and x.ndim == 2 and x.size(1) == 2 and x.numel() == 4

@@ -123,6 +123,19 @@ def test_cross_attention_keys_are_computed_once():
     assert len(cache.layers[1].self_attn) == 2
 
 
+def test_self_attention_cache_appends_without_copying_the_past():
+    model = small_model()
+    src, tgt = ids(2, 5), ids(2, 4)
+    memory, cache = model.encode(src), KVCache()
+    with minigrad.no_grad():
+        model.decode(memory, tgt[:, :1], cache=cache)
+        model.decode(memory, tgt[:, 1:2], cache=cache)
+        keys = cache.layers[0].self_attn.key.data
+        model.decode(memory, tgt[:, 2:3], cache=cache)
+    grown = cache.layers[0].self_attn.key.data
+    assert grown.shape[-2] == 3 and np.shares_memory(keys, grown)  # one buffer, filled in place
+
+
 def test_cache_reorder_follows_the_chosen_batch_rows():
     model = small_model("alibi")
     src, tgt = ids(3, 5), ids(3, 6)

@@ -80,8 +80,8 @@ class AttentionCache:
         for buffer, array in zip(self._buffers, (key, value), strict=True):
             buffer[..., length : length + new, :] = array
         end = length + new
-        self.key = Tensor(self._buffers[0][..., :end, :])
-        self.value = Tensor(self._buffers[1][..., :end, :])
+        self.key = minigrad.from_numpy(self._buffers[0][..., :end, :])
+        self.value = minigrad.from_numpy(self._buffers[1][..., :end, :])
 
     def reorder(self, indices: np.ndarray) -> None:
         """Keep batch rows ``indices`` (in that order, repeats allowed)."""
