@@ -14,8 +14,11 @@ paper's factor 1: peak lr = 1/sqrt(128 * 1000)), greedy decoding, and the paper'
 
 Training runs in stages: after each time mark (minutes of training steps, validation not
 counted) the run stops, the test split is translated and scored, and training resumes from the
-checkpoint, which continues exactly as an uninterrupted run would. The scores go to
-`OUT/bleu_by_minute.json` and a plot `OUT/bleu_by_minute.png`.
+checkpoint, which continues exactly as an uninterrupted run would. Two models are scored at each
+mark: `best.ckpt`, the one with the best validation BLEU so far (what `python -m transformer
+evaluate --checkpoint OUT/best.ckpt` scores, and the headline figure), and the model as it is at
+that moment (`last`). The scores go to `OUT/bleu_by_minute.json` and a plot
+`OUT/bleu_by_minute.png`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import json
 import math
 from pathlib import Path
 
+from transformer.checkpoint import load_checkpoint
 from transformer.config import TrainConfig
 from transformer.evaluation import evaluate, format_scores
 from transformer.training import Trainer
@@ -54,7 +58,9 @@ def plot(points: list[dict], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot([p["minutes"] for p in points], [p["bleu"] for p in points], "o-", label="minigrad")
+    minutes = [p["minutes"] for p in points]
+    ax.plot(minutes, [p["bleu"] for p in points], "o-", label="minigrad, best.ckpt")
+    ax.plot(minutes, [p["last"]["bleu"] for p in points], "o:", label="minigrad, last model")
     reference = sorted(PYTORCH_REFERENCE.items())
     ax.plot(*zip(*reference, strict=True), "s--", color="gray", label="PyTorch (reference)")
     ax.set_xlabel("minutes of training (2 CPU cores)")
@@ -85,11 +91,17 @@ def main(argv: list[str] | None = None) -> int:
                                      overrides={"time_budget": 60 * minutes},
                                      progress_bar=args.progress)  # fmt: skip
         summary = trainer.train()
-        result = evaluate(trainer.model, trainer.src_tokenizer, trainer.tgt_tokenizer,
-                          trainer.splits.test, teacher_forcing=False)  # fmt: skip
-        point = {"minutes": minutes, "steps": summary["steps"], **result.scores}
+        last = evaluate(trainer.model, trainer.src_tokenizer, trainer.tgt_tokenizer,
+                        trainer.splits.test, teacher_forcing=False)  # fmt: skip
+        model, src_tokenizer, tgt_tokenizer, _ = load_checkpoint(args.out / "best.ckpt")
+        result = evaluate(model, src_tokenizer, tgt_tokenizer, trainer.splits.test,
+                          teacher_forcing=False)  # fmt: skip
+        point = {"minutes": minutes, "steps": summary["steps"], "best_step": summary["best_step"],
+                 **result.scores, "last": last.scores}  # fmt: skip
         points.append(point)
-        print(f"after {minutes:g} min ({summary['steps']} steps): test {format_scores(point)}")
+        print(f"after {minutes:g} min ({summary['steps']} steps): test, best.ckpt (step "
+              f"{summary['best_step']}): {format_scores(result.scores)}; last model: "
+              f"{format_scores(last.scores)}")  # fmt: skip
         for src, ref, hyp in result.samples(3):
             print(f"   {src}  ->  {hyp}   (reference: {ref})")
     (args.out / "bleu_by_minute.json").write_text(json.dumps(points, indent=1) + "\n")

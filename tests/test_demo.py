@@ -58,4 +58,5 @@ def test_tsv_example_scores_each_time_mark(tmp_path, capsys):
     points = json.loads((out / "bleu_by_minute.json").read_text())
     assert [p["minutes"] for p in points] == [0.002, 0.004]
     assert points[1]["steps"] > points[0]["steps"] >= 1
+    assert all("bleu" in p and "bleu" in p["last"] and p["best_step"] >= 1 for p in points)
     assert (out / "bleu_by_minute.png").is_file()

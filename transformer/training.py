@@ -296,6 +296,7 @@ class Trainer:
             "train_seconds": round(state.train_seconds, 2),
             "wall_seconds": round(time.perf_counter() - started, 2),
             "best_score": state.best_score,
+            "best_step": state.best_step,
             "monitor": config.monitor,
             "last_checkpoint": str(self.out_dir / "last.ckpt"),
             "best_checkpoint": str(self.out_dir / "best.ckpt"),
