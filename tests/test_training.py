@@ -103,6 +103,7 @@ def test_early_stopping_and_time_budget(tmp_path):
     frozen = tiny(lr=1e-12, epochs=6, patience=2)  # nothing improves after the first epoch
     summary = Trainer(frozen, tmp_path / "frozen", **QUIET).train()
     assert summary["stopped"] == "early stopping" and summary["steps"] == 21
+    assert summary["best_step"] == 21  # equal scores: best.ckpt follows the newer model
     summary = Trainer(tiny(time_budget=1e-6), tmp_path / "budget", **QUIET).train()
     assert summary["stopped"] == "time_budget" and summary["steps"] == 1
 

@@ -13,8 +13,10 @@ One step (`train_step`) is the whole recipe of "Attention Is All You Need" §5:
 
 Around it: batches re-shuffled each epoch (by seed and epoch, so a run is reproducible),
 validation after every epoch (loss, perplexity, token accuracy, BLEU, chrF, exact match on
-decoded text), the best checkpoint by `config.monitor`, early stopping after `patience`
-epochs without improvement, a tqdm bar, a JSON-lines log and a loss/learning-rate plot.
+decoded text), the best checkpoint by `config.monitor` (on a tie, the newer model: a saturated
+score such as 100% exact match would otherwise keep the first model to reach it), early stopping
+after `patience` epochs without a strict improvement, a tqdm bar, a JSON-lines log and a
+loss/learning-rate plot.
 
 Checkpoints (`last.ckpt` after every epoch and whenever training stops, `best.ckpt`) hold the
 model, optimizer, schedule, tokenizers, config, random state and the position in the epoch, so
@@ -375,9 +377,12 @@ class Trainer:
         )
         self.echo(f"step {state.step} (epoch {state.epoch}) valid: {format_scores(scores)}")
         score = -scores["loss"] if config.monitor == "loss" else scores[config.monitor]
-        if state.best_score is None or score > state.best_score:
-            state.best_score, state.best_step, state.bad_epochs = score, state.step, 0
+        improved = state.best_score is None or score > state.best_score
+        if improved or score == state.best_score:  # a tie keeps the newer model: more training
+            state.best_score, state.best_step = score, state.step
             self.save("best.ckpt")
+        if improved:
+            state.bad_epochs = 0
         elif end_of_epoch:
             state.bad_epochs += 1
             if config.patience and state.bad_epochs >= config.patience:
