@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import minigrad
-from minigrad import Tensor
+from minigrad import Tensor, kernels
 from transformer.cache import KVCache
 from transformer.data.tokenizers.base import BOS_ID, EOS_ID, PAD_ID
 from transformer.masks import padding_mask
@@ -61,8 +61,9 @@ def _next_logits(model, memory, src_mask, tokens: np.ndarray, cache: KVCache) ->
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise log-probabilities in float64 (beam scores add many of them)."""
-    z = logits.astype(np.float64)
+    """Row-wise log-probabilities in float64 (beam scores add many of them), row-major whatever
+    the layout `Linear` gave the logits (the beams' top-k reads rows)."""
+    z = logits.astype(np.float64, order="C")
     z = z - z.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
@@ -116,7 +117,7 @@ def greedy_decode(
             out: list[list[int]] = [[] for _ in rows]
             tokens = np.full(len(src), bos_id, dtype=np.int64)
             for _ in range(max_len):
-                choice = _next_logits(model, memory, src_mask, tokens, cache).argmax(axis=1)
+                choice = kernels.argmax_rows(_next_logits(model, memory, src_mask, tokens, cache))
                 for row, token in zip(rows, choice, strict=True):
                     out[row].append(int(token))
                 alive = choice != eos_id

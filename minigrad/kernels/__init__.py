@@ -13,11 +13,11 @@ from . import _backend, _checks, attention, counter_rng
 from ._backend import BACKENDS, get_backend, set_backend, use_backend
 
 __all__ = [
-    "BACKENDS", "adam_step", "attention_backward", "attention_forward", "cross_entropy_backward",
-    "cross_entropy_forward", "dropout_backward", "dropout_forward", "gelu_backward",
-    "gelu_forward", "get_backend", "get_rng_state", "layer_norm_backward", "layer_norm_forward",
-    "log_softmax_backward", "log_softmax_forward", "masked_softmax_forward", "matmul", "seed",
-    "set_backend", "set_rng_state", "sgd_step", "softmax_backward", "use_backend",
+    "BACKENDS", "adam_step", "argmax_rows", "attention_backward", "attention_forward",
+    "cross_entropy_backward", "cross_entropy_forward", "dropout_backward", "dropout_forward",
+    "gelu_backward", "gelu_forward", "get_backend", "get_rng_state", "layer_norm_backward",
+    "layer_norm_forward", "log_softmax_backward", "log_softmax_forward", "masked_softmax_forward",
+    "matmul", "seed", "set_backend", "set_rng_state", "sgd_step", "softmax_backward", "use_backend",
 ]  # fmt: skip
 
 _GELU_MODES = ("none", "tanh")
@@ -191,6 +191,16 @@ def sgd_step(
         _checks.writable(kernel, momentum_buf=momentum_buf)
     scalars = (float(lr), float(momentum), float(dampening), float(weight_decay))
     _backend.impl.sgd_step(param, grad, momentum_buf, *scalars, bool(nesterov), bool(first_step))
+
+
+def argmax_rows(x):
+    """Index of the largest entry of each row of x (N, C), as ``np.argmax(x, axis=1)`` (the
+    first on ties; NaN counts as the largest). Fast in both memory layouts, including the
+    transposed one that `Linear` returns for few rows (greedy decoding's logits)."""
+    (x,) = _checks.floats("argmax_rows", x=x)
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise ValueError(f"argmax_rows(): x must be (N, C) with C >= 1, got {x.shape}")
+    return _backend.impl.argmax_rows(x)
 
 
 def matmul(a, b):

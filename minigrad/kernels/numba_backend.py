@@ -4,6 +4,7 @@ matmul stays numpy's (BLAS): hand-written Numba loops lost on every shape we mea
 the many tiny batched products of attention (docs/performance.md has the numbers).
 """
 
+from .numba_argmax import argmax_rows
 from .numba_cross_entropy import cross_entropy_backward, cross_entropy_forward
 from .numba_elementwise import dropout_backward, dropout_forward, gelu_backward, gelu_forward
 from .numba_layer_norm import layer_norm_backward, layer_norm_forward
@@ -17,8 +18,8 @@ from .numba_softmax import (
 from .reference import matmul
 
 __all__ = [
-    "adam_step", "cross_entropy_backward", "cross_entropy_forward", "dropout_backward",
-    "dropout_forward", "gelu_backward", "gelu_forward", "layer_norm_backward",
-    "layer_norm_forward", "log_softmax_backward", "log_softmax_forward",
-    "masked_softmax_forward", "matmul", "sgd_step", "softmax_backward",
+    "adam_step", "argmax_rows", "cross_entropy_backward", "cross_entropy_forward",
+    "dropout_backward", "dropout_forward", "gelu_backward", "gelu_forward", "layer_norm_backward",
+    "layer_norm_forward", "log_softmax_backward", "log_softmax_forward", "masked_softmax_forward",
+    "matmul", "sgd_step", "softmax_backward",
 ]  # fmt: skip

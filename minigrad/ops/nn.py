@@ -158,13 +158,8 @@ class Embedding(Function):
 
 FEW_ROWS = 32
 """`Linear` computes (W x^T)^T instead of x W^T for at most this many rows (decoding: one row per
-sentence) and at most `NARROW_OUTPUT` output features. Same numbers, transposed memory layout;
-measured in docs/performance.md."""
-
-NARROW_OUTPUT = 512
-"""Wider outputs (a vocabulary projection) stay x W^T: their transposed layout would make every
-row-wise consumer (argmax, softmax over the vocabulary) stride through memory, which cost more
-than the product saved (docs/performance.md)."""
+sentence). Same numbers, transposed memory layout: row-wise consumers of wide outputs should use
+`kernels.argmax_rows` and the like, which read that layout fast (docs/performance.md)."""
 
 
 class Linear(Function):
@@ -177,7 +172,7 @@ class Linear(Function):
         self.x_shape = x.shape
         self.x2 = x.reshape(-1, x.shape[-1])
         self.weight = weight
-        if len(self.x2) <= FEW_ROWS and len(weight) <= NARROW_OUTPUT:
+        if len(self.x2) <= FEW_ROWS:
             y = weight @ self.x2.T  # OpenBLAS is up to 1.4x faster in this order here
             if bias is not None:
                 y += bias[:, None]  # before the transpose: a contiguous add
