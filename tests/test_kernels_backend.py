@@ -196,6 +196,21 @@ def test_kernels_still_compile_without_any_cache_location(monkeypatch):
     assert _jit.kernel()(double)(21) == 42
 
 
+@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="nothing is compiled under DISABLE_JIT")
+def test_interleave_option_is_set_only_while_the_kernel_compiles(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_jit.llvm, "set_option", lambda name, option: calls.append(option))
+
+    def triple(a):
+        return 3 * a
+
+    compiled = _jit.kernel(interleave=1)(triple)
+    assert calls == []  # lazy: nothing compiled yet
+    assert compiled(7) == 21
+    assert calls == ["-force-vector-interleave=1", "-force-vector-interleave=0"]
+    assert compiled(8) == 24 and len(calls) == 2  # compiled once
+
+
 def test_rng_state_round_trips():
     x = np.ones(100, dtype=np.float32)
     state = K.get_rng_state()
