@@ -72,14 +72,14 @@ class AttentionCache:
 
     def _append(self, key: np.ndarray, value: np.ndarray) -> None:
         """Write the new positions after the filled ones, growing the buffers when full."""
-        length, new = len(self), key.shape[-2]
-        if self._buffers is None or self._buffers[0].shape[-2] < length + new:
+        length = len(self)
+        end = length + key.shape[-2]
+        if self._buffers is None or self._buffers[0].shape[-2] < end:
             self._buffers = tuple(
-                _grown(old.data, max(2 * (length + new), 16)) for old in (self.key, self.value)
+                _grown(old.data, max(2 * end, 16)) for old in (self.key, self.value)
             )
         for buffer, array in zip(self._buffers, (key, value), strict=True):
-            buffer[..., length : length + new, :] = array
-        end = length + new
+            buffer[..., length:end, :] = array
         self.key = minigrad.from_numpy(self._buffers[0][..., :end, :])
         self.value = minigrad.from_numpy(self._buffers[1][..., :end, :])
 

@@ -134,9 +134,10 @@ def translation_loss(model, batch, label_smoothing: float = 0.0) -> Tensor:
     src_mask = padding_mask(batch.src, batch.pad_id)
     memory = model.encode(minigrad.tensor(batch.src), src_mask)
     states = model.decoder_states(memory, minigrad.tensor(batch.tgt_in), src_mask)
-    real = batch.tgt_out.reshape(-1) != batch.pad_id
+    target = batch.tgt_out.reshape(-1)
+    real = target != batch.pad_id
     logits = model.generator(states.reshape(-1, states.shape[-1])[real])
-    return F.cross_entropy(logits, batch.tgt_out.reshape(-1)[real], label_smoothing=label_smoothing)
+    return F.cross_entropy(logits, target[real], label_smoothing=label_smoothing)
 
 
 @dataclass

@@ -81,6 +81,8 @@ def _softmax_rows(x, scale, mask_rows, mask_index, out, lo, hi):
             out[r, j] *= inv
 
 
+# Two drivers per direction rather than one function compiled twice: Numba's on-disk cache is
+# keyed by the function's name, so the two compilations need two names.
 @kernel()
 def _softmax_long(x, scale, mask_rows, mask_index, out):
     """`_softmax_rows` over all rows, compiled for long rows."""
