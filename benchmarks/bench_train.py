@@ -10,22 +10,24 @@ batch 32, lengths 24, vocabularies 1000; "small" 3+3 layers, d_model 128, 4 head
 batch 64, lengths 32, vocabularies 8000. Pre-norm, dropout 0.1, label smoothing 0.1, Adam,
 gradient clipping at 1.0: the step `transformer.training` takes.
 
-Measured per configuration and thread count (each thread count in a fresh subprocess, since
-Numba and BLAS fix their thread pools at import):
+Measured per configuration and thread count (each library in a worker process of its own,
+started with the thread count, since Numba and BLAS fix their thread pools at import):
 
 * training: median ms per step over `--steps` steps after warm-up; target tokens per second;
 * greedy decoding with the key/value cache, batch 32, 32 steps (<eos> is suppressed so every
   row runs all steps), median of 9: generated tokens per second;
 * beam search, beam 4, 8 sentences (32 rows), 32 steps, median of 3: generated tokens per second.
 
-When `torch` is importable, the same model (`torch_model.py`) is timed in the same process,
-each job in turns with minigrad's (one minigrad step, one PyTorch step, ...), and the ratios
-are printed (> 1: minigrad is faster). Prints one JSON document.
+When `torch` is importable, the same model (`torch_model.py`) is timed in the same run, in its
+own worker process, each job in turns with minigrad's (a few minigrad steps, a few PyTorch
+steps, ...), and the ratios are printed (> 1: minigrad is faster). Prints one JSON document.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import importlib.util
 import json
 import os
 import subprocess
@@ -42,19 +44,14 @@ GREEDY_REPEAT, BEAM_REPEAT = 9, 3
 PHASES = ("forward", "backward", "clip", "adam")
 
 
-def median_seconds_in_turns(functions: dict, repeat: int, rounds: int = 3) -> dict:
-    """Median wall time of about `repeat` calls of each function. The functions take turns in
-    `rounds` rounds, so load that comes and goes on a shared machine hits them alike. Each turn
-    starts with an untimed call: right after another library ran, thread pools (OpenBLAS,
-    OpenMP) are still spinning or asleep, which measurably slowed PyTorch's 2-thread timings."""
-    times: dict = {name: [] for name in functions}
+def median_seconds_in_turns(workers: dict, job: str, repeat: int, rounds: int = 3) -> dict:
+    """Median wall time of about `repeat` calls of `job` in each worker that has it. The workers
+    take turns in `rounds` rounds, so load that comes and goes on a shared machine hits them
+    alike. Each turn starts with an untimed call, which wakes the worker's thread pools."""
+    times: dict = {name: [] for name, worker in workers.items() if job in worker.jobs}
     for _ in range(rounds):
-        for name, fn in functions.items():
-            fn()
-            for _ in range(max(1, round(repeat / rounds))):
-                start = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - start)
+        for name in times:
+            times[name] += workers[name].seconds(job, max(1, round(repeat / rounds)))
     return {name: sorted(t)[len(t) // 2] for name, t in times.items()}
 
 
@@ -184,35 +181,76 @@ def profile(name: str, steps: int) -> None:
     pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
 
-def worker(configs: list[str], threads: int, steps: int) -> list[dict]:
-    """All measurements at one thread count (run in its own process). With PyTorch, each job
-    of the two libraries is timed in turns (`median_seconds_in_turns`)."""
-    try:
-        import torch  # noqa: F401
+class Worker:
+    """One library's jobs for one configuration, in a process of its own (`--serve`), so the
+    libraries' thread pools never share a process: with torch imported, Numba's OpenMP
+    kernels right after an OpenBLAS product ran several times slower (docs/performance.md)."""
 
-        have_torch = True
-    except ImportError:
-        have_torch = False
-    results = []
-    for name in configs:
-        cfg = CONFIGS[name]
-        libraries = {"minigrad": minigrad_jobs(cfg)}
-        if have_torch:
-            libraries["torch"] = torch_jobs(cfg, threads)
-        seconds = {library: {} for library in libraries}
+    def __init__(self, library: str, config: str, threads: int):
+        env = {**os.environ, "NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
+               "OPENBLAS_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}  # fmt: skip
+        command = [sys.executable, str(Path(__file__)), "--serve", library, "--configs", config,
+                   "--threads", str(threads)]  # fmt: skip
+        self.process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)  # fmt: skip
+        self.jobs = self._reply()
+
+    def _reply(self):
+        line = self.process.stdout.readline()
+        if not line:
+            sys.exit(f"benchmark worker {self.process.args[3:]} failed (its error is above)")
+        return json.loads(line)
+
+    def seconds(self, job: str, calls: int) -> list[float]:
+        """Run `job` once untimed, then `calls` times; the seconds of each timed call."""
+        self.process.stdin.write(f"{job} {calls}\n")
+        self.process.stdin.flush()
+        return self._reply()
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def serve(library: str, config: str, threads: int) -> None:
+    """The `--serve` worker: build the jobs, print their names, then answer each request line
+    "job calls" from stdin with the JSON list of the timed calls' seconds."""
+    cfg = CONFIGS[config]
+    jobs = minigrad_jobs(cfg) if library == "minigrad" else torch_jobs(cfg, threads)
+    print(json.dumps(sorted(jobs)), flush=True)
+    for request in sys.stdin:
+        job, calls = request.split()
+        jobs[job]()
+        times = []
+        for _ in range(int(calls)):
+            start = time.perf_counter()
+            jobs[job]()
+            times.append(time.perf_counter() - start)
+        print(json.dumps(times), flush=True)
+
+
+def measure(config: str, threads: int, steps: int) -> dict:
+    """The figures of one configuration at one thread count, for minigrad and (when importable)
+    PyTorch, each job of the two timed in turns (`median_seconds_in_turns`)."""
+    libraries = ["minigrad"] + (["torch"] if importlib.util.find_spec("torch") else [])
+    workers = {library: Worker(library, config, threads) for library in libraries}
+    seconds: dict = {library: {} for library in libraries}
+    try:
         for job, repeat in (("train", steps), ("greedy", GREEDY_REPEAT), ("beam", BEAM_REPEAT)):
-            jobs = {lib: library[job] for lib, library in libraries.items() if job in library}
-            for library, median in median_seconds_in_turns(jobs, repeat).items():
+            for library, median in median_seconds_in_turns(workers, job, repeat).items():
                 seconds[library][job] = median
-        row = {"config": name, **cfg, "threads": threads}
-        row.update({library: _figures(cfg, times) for library, times in seconds.items()})
-        if have_torch:
-            row["speedup_vs_torch"] = {
-                k: round(row["minigrad"][k] / row["torch"][k], 2)
-                for k in ("train_tokens_per_s", "greedy_tokens_per_s")
-            }
-        results.append(row)
-    return results
+    finally:
+        for worker in workers.values():
+            worker.close()
+    cfg = CONFIGS[config]
+    row = {"config": config, **cfg, "threads": threads}
+    row.update({library: _figures(cfg, times) for library, times in seconds.items()})
+    if "torch" in row:
+        row["speedup_vs_torch"] = {
+            k: round(row["minigrad"][k] / row["torch"][k], 2)
+            for k in ("train_tokens_per_s", "greedy_tokens_per_s")
+        }
+    return row
 
 
 def main() -> None:
@@ -223,29 +261,24 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny config, 1 thread, 2 steps")
     parser.add_argument("--profile", choices=sorted(CONFIGS),
                         help="profile training steps of one config instead (cProfile)")  # fmt: skip
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=("minigrad", "torch"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.profile:
         profile(args.profile, args.steps)
         return
+    if args.serve:
+        serve(args.serve, args.configs[0], args.threads[0])
+        return
     if args.quick:
         args.configs, args.threads, args.steps = ["tiny"], [1], 2
-    if args.worker:
-        print(json.dumps(worker(args.configs, args.threads[0], args.steps)))
-        return
     from common import machine_info
 
-    results = []
-    for threads in args.threads:
-        env = {**os.environ, "NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
-               "OPENBLAS_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}  # fmt: skip
-        command = [sys.executable, str(Path(__file__)), "--worker", "--threads", str(threads),
-                   "--steps", str(args.steps), "--configs", *args.configs]  # fmt: skip
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if done.returncode:
-            sys.exit(f"benchmark worker ({threads} threads) failed:\n{done.stderr}")
-        results.extend(json.loads(done.stdout))
-    print(json.dumps({"machine": machine_info(), "results": results}, indent=1))
+    results = [measure(config, threads, args.steps) for threads in args.threads
+               for config in args.configs]  # fmt: skip
+    info = machine_info()
+    if importlib.util.find_spec("torch"):
+        info["torch"] = importlib.metadata.version("torch")
+    print(json.dumps({"machine": info, "results": results}, indent=1))
 
 
 if __name__ == "__main__":
