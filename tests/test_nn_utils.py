@@ -53,3 +53,33 @@ def test_accepts_a_single_parameter_and_reports_nonfinite_norms():
     assert math.isinf(clip_grad_norm_(p, 1.0))
     with pytest.raises(RuntimeError, match="error_if_nonfinite"):
         clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
+
+
+def test_scales_the_gradient_arrays_in_place_as_pytorch_mul_():
+    (p,) = _params_with_grads([3.0, 4.0])
+    array = p.grad.data
+    clip_grad_norm_(p, 1.0)
+    assert p.grad.data is array
+    np.testing.assert_allclose(array, [0.6, 0.8], rtol=1e-5)
+
+
+def test_read_only_gradients_are_replaced_not_written():
+    (p,) = _params_with_grads([3.0, 4.0])
+    array = p.grad.data
+    array.flags.writeable = False
+    clip_grad_norm_(p, 1.0)
+    np.testing.assert_array_equal(array, np.float32([3.0, 4.0]))
+    np.testing.assert_allclose(p.grad.numpy(), [0.6, 0.8], rtol=1e-5)
+
+
+def test_float32_overflow_of_the_squares_falls_back_to_float64():
+    (p,) = _params_with_grads([3e20, 4e20])  # squares overflow float32; the norm does not
+    assert clip_grad_norm_(p, 1.0) == pytest.approx(5e20, rel=1e-6)
+    np.testing.assert_allclose(p.grad.numpy(), [0.6, 0.8], rtol=1e-5)
+
+
+def test_norm_of_many_float32_entries_matches_float64():
+    grad = np.random.default_rng(0).standard_normal(1_000_003).astype(np.float32)
+    (p,) = _params_with_grads(grad)
+    expected = np.linalg.norm(grad.astype(np.float64))
+    assert clip_grad_norm_(p, 1e9) == pytest.approx(expected, rel=1e-6)

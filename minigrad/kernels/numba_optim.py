@@ -17,9 +17,11 @@ from ._jit import chunk, kernel, parallel_chunks, use_parallel
 
 @kernel()
 def _adam_range(param, grad, exp_avg, exp_avg_sq, coef, decoupled, lo, hi):
-    """Elements lo..hi of one Adam(W) step; coef = (wd, decay, b1, 1-b1, b2, 1-b2, step_size,
-    sqrt(1 - b2^t), eps) with decay = 1 - lr wd (AdamW) and step_size = lr / (1 - b1^t)."""
-    wd, decay, b1, c1, b2, c2, step_size, sqrt_bc2, eps = coef
+    """Elements lo..hi of one Adam(W) step; coef = [wd, decay, b1, 1-b1, b2, 1-b2, step_size,
+    sqrt(1 - b2^t), eps] (an array of param's dtype) with decay = 1 - lr wd (AdamW) and
+    step_size = lr / (1 - b1^t)."""
+    wd, decay, b1, c1, b2, c2 = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5]
+    step_size, sqrt_bc2, eps = coef[6], coef[7], coef[8]
     # Slices, so that indices run from 0: a loop from `lo` gets a negative-index check per access,
     # which stops LLVM from vectorising it.
     params, grads, avgs, avg_sqs = param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi]
@@ -62,24 +64,36 @@ def adam_step(
     param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay, decoupled
 ):
     """Numba version of `reference.adam_step`."""
-    coef = (
-        weight_decay,
-        1.0 - lr * weight_decay,
-        beta1,
-        1.0 - beta1,
-        beta2,
-        1.0 - beta2,
-        lr / (1.0 - beta1**step),
-        math.sqrt(1.0 - beta2**step),
-        eps,
+    coef = np.array(
+        [
+            weight_decay,
+            1.0 - lr * weight_decay,
+            beta1,
+            1.0 - beta1,
+            beta2,
+            1.0 - beta2,
+            lr / (1.0 - beta1**step),
+            math.sqrt(1.0 - beta2**step),
+            eps,
+        ],
+        dtype=param.dtype,
     )
-    coef = tuple(param.dtype.type(c) for c in coef)
-    with _flat_in_place(param, exp_avg, exp_avg_sq) as (p, m, v):
-        g = np.ascontiguousarray(grad).reshape(-1)
-        if use_parallel(p.size):
-            _adam_parallel(p, g, m, v, coef, bool(decoupled), parallel_chunks(p.size))
-        else:
-            _adam_range(p, g, m, v, coef, bool(decoupled), 0, p.size)
+    arrays = (param, exp_avg, exp_avg_sq)
+    if all(a.flags.c_contiguous for a in arrays):  # always, from minigrad.optim: no copies
+        _adam(*(a.reshape(-1) for a in arrays), grad, coef, decoupled)
+    else:
+        with _flat_in_place(*arrays) as flat:
+            _adam(*flat, grad, coef, decoupled)
+
+
+def _adam(param, exp_avg, exp_avg_sq, grad, coef, decoupled):
+    """The Adam kernel on flat contiguous arrays, across threads when they are large."""
+    g = np.ascontiguousarray(grad).reshape(-1)
+    args = (param, g, exp_avg, exp_avg_sq, coef, bool(decoupled))
+    if use_parallel(param.size):
+        _adam_parallel(*args, parallel_chunks(param.size))
+    else:
+        _adam_range(*args, 0, param.size)
 
 
 def sgd_step(

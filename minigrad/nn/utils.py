@@ -18,8 +18,9 @@ def clip_grad_norm_(
     gradient are skipped.
 
     Returns the total norm *before* clipping as a ``numpy.float64``: a Python ``float``
-    subclass that also has ``.item()``, where PyTorch returns a 0-d tensor. It is computed in
-    float64.
+    subclass that also has ``.item()``, where PyTorch returns a 0-d tensor. As in PyTorch, each
+    gradient's norm is computed in its own dtype (the 2-norm by a BLAS dot, redone in float64
+    when float32 overflows) and the norms are combined in float64.
     """
     if isinstance(parameters, Tensor):
         parameters = [parameters]
@@ -40,11 +41,21 @@ def clip_grad_norm_(
     if coef < 1:
         with np.errstate(invalid="ignore"):  # an inf gradient becomes NaN, as in PyTorch
             for g in grads:
-                g.data = g.data * g.data.dtype.type(coef)
+                if g.data.flags.writeable:
+                    g.data *= g.data.dtype.type(coef)  # in place, as PyTorch's mul_
+                else:
+                    g.data = g.data * g.data.dtype.type(coef)
     return np.float64(total)
 
 
 def _power_sum(a: np.ndarray, p: float) -> float:
-    """sum |a|^p in float64 (p = 2 without the abs and the pow)."""
-    a = a.astype(np.float64, copy=False).ravel()
-    return float(a @ a) if p == 2 else float(np.sum(np.abs(a) ** p))
+    """sum |a|^p: for p = 2 a dot product in a's dtype (memory-bound, no float64 copy), redone
+    in float64 if that overflows; other p in float64."""
+    flat = a.reshape(-1)
+    if p == 2:
+        with np.errstate(over="ignore"):
+            total = float(np.dot(flat, flat))
+        if math.isfinite(total) or not np.isfinite(flat).all():
+            return total
+    flat = flat.astype(np.float64)
+    return float(flat @ flat) if p == 2 else float(np.sum(np.abs(flat) ** p))
