@@ -182,6 +182,35 @@ def test_cache_dir_falls_back_when_the_package_is_read_only(tmp_path):
     assert _jit.choose_cache_dir(env, str(read_only), str(read_only / "x")) is None and env == {}
 
 
+def test_an_openmp_runtime_loaded_before_us_is_found_unless_a_policy_is_set(tmp_path):
+    maps = tmp_path / "maps"
+    gomp = "/venv/torch/lib/libgomp.so.1"
+    maps.write_text(
+        f"7f00-7f01 r-xp 0 08:01 1 /usr/lib/libc.so.6\n7f02-7f03 r-xp 0 08:01 2 {gomp}\n"
+    )
+    assert _jit.openmp_loaded_without_policy({}, str(maps)) == gomp
+    assert _jit.openmp_loaded_without_policy({"OMP_WAIT_POLICY": "ACTIVE"}, str(maps)) is None
+    maps.write_text("7f00-7f01 r-xp 0 08:01 1 /usr/lib/libc.so.6\n")
+    assert _jit.openmp_loaded_without_policy({}, str(maps)) is None
+    assert _jit.openmp_loaded_without_policy({}, str(tmp_path / "missing")) is None
+
+
+def test_importing_minigrad_after_an_openmp_runtime_warns():
+    script = (
+        "import ctypes, ctypes.util, warnings\n"
+        "ctypes.CDLL(ctypes.util.find_library('gomp') or 'libgomp.so.1')\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import minigrad\n"
+        "print(any('OMP_WAIT_POLICY=PASSIVE' in str(w.message) for w in caught))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    if "OSError" in done.stderr:
+        pytest.skip("no libgomp on this machine")
+    assert done.stdout.strip() == "True", done.stderr
+
+
 def test_kernels_still_compile_without_any_cache_location(monkeypatch):
     from numba.core import caching
 
