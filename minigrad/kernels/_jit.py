@@ -68,6 +68,7 @@ def openmp_loaded_without_policy(environ, maps_path="/proc/self/maps"):
 
 
 def _warn_about_spinning_openmp(environ):
+    """A RuntimeWarning saying how to avoid `openmp_loaded_without_policy`'s slowdown."""
     runtime = openmp_loaded_without_policy(environ)
     if runtime is not None:
         import warnings
