@@ -7,7 +7,6 @@ here every element is read once and written once. Coefficients that depend only 
 """
 
 import math
-from contextlib import contextmanager
 
 import numpy as np
 from numba import prange
@@ -78,22 +77,16 @@ def adam_step(
         ],
         dtype=param.dtype,
     )
-    arrays = (param, exp_avg, exp_avg_sq)
-    if all(a.flags.c_contiguous for a in arrays):  # always, from minigrad.optim: no copies
-        _adam(*(a.reshape(-1) for a in arrays), grad, coef, decoupled)
-    else:
-        with _flat_in_place(*arrays) as flat:
-            _adam(*flat, grad, coef, decoupled)
-
-
-def _adam(param, exp_avg, exp_avg_sq, grad, coef, decoupled):
-    """The Adam kernel on flat contiguous arrays, across threads when they are large."""
     g = np.ascontiguousarray(grad).reshape(-1)
-    args = (param, g, exp_avg, exp_avg_sq, coef, bool(decoupled))
-    if use_parallel(param.size):
-        _adam_parallel(*args, parallel_chunks(param.size))
-    else:
-        _adam_range(*args, 0, param.size)
+
+    def update(p, m, v):
+        args = (p, g, m, v, coef, bool(decoupled))
+        if use_parallel(p.size):
+            _adam_parallel(*args, parallel_chunks(p.size))
+        else:
+            _adam_range(*args, 0, p.size)
+
+    _update_in_place(update, param, exp_avg, exp_avg_sq)
 
 
 def sgd_step(
@@ -103,18 +96,19 @@ def sgd_step(
     use_buf = momentum != 0.0
     buf = momentum_buf if use_buf else np.empty(0, param.dtype)
     dtype = param.dtype.type
-    with _flat_in_place(param, buf) as (p, b):
-        g = np.ascontiguousarray(grad).reshape(-1)
-        args = (dtype(lr), dtype(momentum), dtype(dampening), dtype(weight_decay))
-        _sgd(p, g, b, *args, bool(nesterov), bool(first_step), use_buf)
+    g = np.ascontiguousarray(grad).reshape(-1)
+    args = (dtype(lr), dtype(momentum), dtype(dampening), dtype(weight_decay))
+    _update_in_place(
+        lambda p, b: _sgd(p, g, b, *args, bool(nesterov), bool(first_step), use_buf), param, buf
+    )
 
 
-@contextmanager
-def _flat_in_place(*arrays):
-    """Flat C-contiguous views of arrays updated in place; an array that is not contiguous is
-    worked on as a contiguous copy, written back afterwards."""
+def _update_in_place(update, *arrays):
+    """Call update(*flat) with flat C-contiguous views of arrays it changes in place; an array
+    that is not contiguous is worked on as a contiguous copy, written back afterwards. A plain
+    call, not a context manager: optimizers call it once per parameter and step."""
     work = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays]
-    yield [w.reshape(-1) for w in work]
+    update(*[w.reshape(-1) for w in work])
     for original, copy in zip(arrays, work, strict=True):
         if copy is not original:
             original[...] = copy

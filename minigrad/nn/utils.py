@@ -41,10 +41,11 @@ def clip_grad_norm_(
     if coef < 1:
         with np.errstate(invalid="ignore"):  # an inf gradient becomes NaN, as in PyTorch
             for g in grads:
+                scale = g.data.dtype.type(coef)
                 if g.data.flags.writeable:
-                    g.data *= g.data.dtype.type(coef)  # in place, as PyTorch's mul_
+                    g.data *= scale  # in place, as PyTorch's mul_
                 else:
-                    g.data = g.data * g.data.dtype.type(coef)
+                    g.data = g.data * scale
     return np.float64(total)
 
 
