@@ -34,6 +34,7 @@ BACKENDS = ("numpy", "numba")
 ATTENTION = (32, 4, 24, 24, 16)  # batch, heads, query length, key length, head dim
 ACTIVATIONS = ((768, 64), (2048, 128))
 VOCAB_LOGITS = (2048, 8000)
+ROW_BIASES = ((512, 32), (8000, 32))  # a decoding step's (out_features, sentences) products
 ADAM_SIZE = 1_000_000
 MATMULS = (
     ((768, 64), (64, 256)),
@@ -173,6 +174,14 @@ def dropout_case(rng, dtype, shape, budget):
     return measure("dropout", list(shape), calls, cost, budget)
 
 
+def row_bias_case(rng, dtype, shape, budget):
+    """Bias add on a product stored weight-major, (out_features, rows): decoding's `Linear`."""
+    y = rng.standard_normal(shape).astype(dtype)
+    bias = rng.standard_normal(shape[0]).astype(dtype)
+    calls = {"fwd": lambda: kernels.add_row_bias(y, bias)}
+    return measure("add_row_bias", list(shape), calls, {"fwd": (2 * y.nbytes, 0)}, budget)
+
+
 def cross_entropy_case(rng, dtype, budget):
     """Cross-entropy forward + backward on vocabulary logits, label smoothing 0.1, 10% ignored."""
     n, c = VOCAB_LOGITS
@@ -264,6 +273,7 @@ def cases(rng, dtype, budget):
             for a in ("none", "tanh")
         ],
         "dropout": [lambda s=s: dropout_case(rng, dtype, s, budget) for s in ACTIVATIONS],
+        "row_bias": [lambda s=s: row_bias_case(rng, dtype, s, budget) for s in ROW_BIASES],
         "cross_entropy": [lambda: cross_entropy_case(rng, dtype, 3 * budget)],
         "adam": [lambda: adam_case(rng, dtype, budget)],
         "matmul": [lambda a=a, b=b: matmul_case(rng, dtype, a, b, budget) for a, b in MATMULS],

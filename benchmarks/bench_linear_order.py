@@ -38,9 +38,10 @@ def row_major(x, w, b):
 
 
 def weight_major(x, w, b):
-    """(W x^T)^T + b: the same values through W's rows (bias added before the transpose)."""
+    """(W x^T)^T + b: the same values through W's rows (bias added before the transpose, by the
+    kernel `Linear` uses)."""
     y = w @ x.T
-    y += b[:, None]
+    kernels.add_row_bias(y, b)
     return y.T
 
 

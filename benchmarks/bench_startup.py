@@ -42,6 +42,7 @@ def compile_all() -> None:
                 K.softmax_backward(K.masked_softmax_forward(rows, 0.5, rows > 0), rows, 0.5)
             K.log_softmax_backward(K.log_softmax_forward(x), x)
             K.argmax_rows(np.ones((8, 4), dtype).T)  # transposed storage: the Numba kernel
+            K.add_row_bias(x.copy(), x[:, 0])
             losses, lse = K.cross_entropy_forward(x, np.zeros(4, np.int64), label_smoothing=0.1)
             K.cross_entropy_backward(x, lse, np.zeros(4, np.int64), losses, label_smoothing=0.1)
             y, mean, rstd = K.layer_norm_forward(x, x[0], x[0], 1e-5)

@@ -68,6 +68,19 @@ def test_linear_composed_when_fusion_is_off(rows):
     np.testing.assert_allclose(fused.numpy(), composed.numpy(), atol=1e-12)
 
 
+@pytest.mark.parametrize("rows", [6, 40])
+def test_linear_mixes_float_dtypes_as_numpy_does(rows):
+    """A float64 input through float32 parameters, or a float64 bias, works in both product
+    orders (the few-row one adds its bias with a kernel); the result has the product's dtype."""
+    rng = np.random.default_rng(rows)
+    x = rng.standard_normal((rows, 4))
+    w, b = rng.standard_normal((5, 4)).astype(np.float32), rng.standard_normal(5)
+    for x_, w_, b_ in ((x, w, b.astype(np.float32)), (x.astype(np.float32), w, b)):
+        out = F.linear(minigrad.tensor(x_), minigrad.tensor(w_), minigrad.tensor(b_))
+        assert out.dtype == np.result_type(x_, w_)
+        np.testing.assert_allclose(out.numpy(), x_ @ w_.T + b_, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("with_bias", [False, True])
 def test_head_projections_match_composed_ops_and_gradients(with_bias):
     """linear_to_heads and heads_to_linear: one node each, equal to linear + reshape + permute,

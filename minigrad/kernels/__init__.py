@@ -13,11 +13,12 @@ from . import _backend, _checks, attention, counter_rng
 from ._backend import BACKENDS, get_backend, set_backend, use_backend
 
 __all__ = [
-    "BACKENDS", "adam_step", "argmax_rows", "attention_backward", "attention_forward",
-    "cross_entropy_backward", "cross_entropy_forward", "dropout_backward", "dropout_forward",
-    "gelu_backward", "gelu_forward", "get_backend", "get_rng_state", "layer_norm_backward",
-    "layer_norm_forward", "log_softmax_backward", "log_softmax_forward", "masked_softmax_forward",
-    "matmul", "seed", "set_backend", "set_rng_state", "sgd_step", "softmax_backward", "use_backend",
+    "BACKENDS", "adam_step", "add_row_bias", "argmax_rows", "attention_backward",
+    "attention_forward", "cross_entropy_backward", "cross_entropy_forward", "dropout_backward",
+    "dropout_forward", "gelu_backward", "gelu_forward", "get_backend", "get_rng_state",
+    "layer_norm_backward", "layer_norm_forward", "log_softmax_backward", "log_softmax_forward",
+    "masked_softmax_forward", "matmul", "seed", "set_backend", "set_rng_state", "sgd_step",
+    "softmax_backward", "use_backend",
 ]  # fmt: skip
 
 _GELU_MODES = ("none", "tanh")
@@ -191,6 +192,18 @@ def sgd_step(
         _checks.writable(kernel, momentum_buf=momentum_buf)
     scalars = (float(lr), float(momentum), float(dampening), float(weight_decay))
     _backend.impl.sgd_step(param, grad, momentum_buf, *scalars, bool(nesterov), bool(first_step))
+
+
+def add_row_bias(y, bias):
+    """y[i, :] += bias[i], in place, for y (N, M) and bias (N,): the bias of a product that
+    `Linear` stores weight-major for few rows, y = W x^T (faster than numpy's broadcast add)."""
+    y, bias = _checks.floats("add_row_bias", y=y, bias=bias)
+    if y.ndim != 2 or bias.shape != y.shape[:1]:
+        raise ValueError(
+            f"add_row_bias(): need y (N, M) and bias (N,), got y {y.shape} and bias {bias.shape}"
+        )
+    _checks.writable("add_row_bias", y=y)
+    _backend.impl.add_row_bias(y, bias)
 
 
 def argmax_rows(x):

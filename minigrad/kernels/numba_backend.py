@@ -5,6 +5,7 @@ the many tiny batched products of attention (docs/performance.md has the numbers
 """
 
 from .numba_argmax import argmax_rows
+from .numba_bias import add_row_bias
 from .numba_cross_entropy import cross_entropy_backward, cross_entropy_forward
 from .numba_elementwise import dropout_backward, dropout_forward, gelu_backward, gelu_forward
 from .numba_layer_norm import layer_norm_backward, layer_norm_forward
@@ -18,7 +19,7 @@ from .numba_softmax import (
 from .reference import matmul
 
 __all__ = [
-    "adam_step", "argmax_rows", "cross_entropy_backward", "cross_entropy_forward",
+    "adam_step", "add_row_bias", "argmax_rows", "cross_entropy_backward", "cross_entropy_forward",
     "dropout_backward", "dropout_forward", "gelu_backward", "gelu_forward", "layer_norm_backward",
     "layer_norm_forward", "log_softmax_backward", "log_softmax_forward", "masked_softmax_forward",
     "matmul", "sgd_step", "softmax_backward",

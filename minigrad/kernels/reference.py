@@ -207,6 +207,12 @@ def sgd_step(
     param -= lr * grad
 
 
+def add_row_bias(y, bias):
+    """y[i, :] += bias[i] in place for y (N, M) and bias (N,): the bias of a product stored
+    weight-major, (W x^T) + b[:, None]."""
+    y += bias[:, None]
+
+
 def argmax_rows(x):
     """The column of the largest entry of each row of x (N, C): the first one on ties, and a NaN
     counts as the largest (numpy's rule)."""

@@ -175,7 +175,7 @@ class Linear(Function):
         if len(self.x2) <= FEW_ROWS:
             y = weight @ self.x2.T  # OpenBLAS is faster in this order here (FEW_ROWS)
             if bias is not None:
-                y += bias[:, None]  # before the transpose: a contiguous add
+                kernels.add_row_bias(y, bias.astype(y.dtype, copy=False))  # (out, rows)
             y = y.T
         else:
             y = self.x2 @ weight.T
