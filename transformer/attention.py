@@ -88,7 +88,7 @@ def _allowed(mask, is_causal: bool, shape: tuple) -> np.ndarray | None:
             f"attention mask of shape {allowed.shape} does not broadcast to the scores' "
             f"shape {tuple(shape)} (batch, heads, q_len, k_len)"
         )
-    if is_causal:
+    if is_causal and shape[-2] > 1:  # one query (the newest position) may see every key
         causal = causal_mask(shape[-2], shape[-1])
         allowed = causal if allowed is None else allowed & causal
     if allowed is not None and allowed.all():

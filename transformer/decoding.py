@@ -114,12 +114,13 @@ def greedy_decode(
             memory, src_mask = _encode(model, src, pad_id)
             cache = KVCache()
             rows = np.arange(len(src))  # sentence of each row still in the batch
-            out: list[list[int]] = [[] for _ in rows]
+            generated = np.empty((len(src), max_len), dtype=np.int64)
+            lengths = np.zeros(len(src), dtype=np.intp)  # tokens generated per sentence
             tokens = np.full(len(src), bos_id, dtype=np.int64)
-            for _ in range(max_len):
+            for step in range(max_len):
                 choice = kernels.argmax_rows(_next_logits(model, memory, src_mask, tokens, cache))
-                for row, token in zip(rows, choice, strict=True):
-                    out[row].append(int(token))
+                generated[rows, step] = choice
+                lengths[rows] = step + 1
                 alive = choice != eos_id
                 if not alive.any():
                     break
@@ -130,7 +131,7 @@ def greedy_decode(
                 tokens = choice[alive]
     finally:
         model.train(was_training)
-    return _outputs(out)
+    return _outputs([ids[:n].tolist() for ids, n in zip(generated, lengths, strict=True)])
 
 
 def length_penalty(length: int, alpha: float) -> float:
