@@ -196,13 +196,17 @@ def sgd_step(
 
 def add_row_bias(y, bias):
     """y[i, :] += bias[i], in place, for y (N, M) and bias (N,): the bias of a product that
-    `Linear` stores weight-major for few rows, y = W x^T (faster than numpy's broadcast add)."""
-    y, bias = _checks.floats("add_row_bias", y=y, bias=bias)
-    if y.ndim != 2 or bias.shape != y.shape[:1]:
-        raise ValueError(
-            f"add_row_bias(): need y (N, M) and bias (N,), got y {y.shape} and bias {bias.shape}"
-        )
-    _checks.writable("add_row_bias", y=y)
+    `Linear` stores weight-major for few rows, y = W x^T (faster than numpy's broadcast add).
+    Called once per product while decoding, so valid input is recognised by one cheap test."""
+    valid = type(y) is np.ndarray and type(bias) is np.ndarray and _checks.same_float(y, bias)
+    if not (valid and y.ndim == 2 and bias.shape == y.shape[:1] and y.flags.writeable):
+        y, bias = _checks.floats("add_row_bias", y=y, bias=bias)
+        if y.ndim != 2 or bias.shape != y.shape[:1]:
+            raise ValueError(
+                f"add_row_bias(): need y (N, M) and bias (N,), got y {y.shape} and bias "
+                f"{bias.shape}"
+            )
+        _checks.writable("add_row_bias", y=y)
     _backend.impl.add_row_bias(y, bias)
 
 
