@@ -100,6 +100,7 @@ def test_cached_decoding_equals_full_recomputation(positional, norm_first):
     np.testing.assert_allclose(in_chunks, full, atol=1e-10)
     assert cache.layers[0].self_attn.key.shape == (3, 4, 7, 4)
     assert cache.layers[0].cross_attn.key.shape == (3, 4, 5, 4)  # from the source, once
+    assert cache.layers[0].self_attn.stacked_projection is not None  # one q/k/v product a step
 
 
 def test_cached_decoding_in_float32():
@@ -121,6 +122,7 @@ def test_cross_attention_keys_are_computed_once():
     model.decode(memory, tgt[:, 1:2], cache=cache)
     assert cache.layers[1].cross_attn.key is first
     assert len(cache.layers[1].self_attn) == 2
+    assert cache.layers[1].self_attn.stacked_projection is None  # with gradients: three Linears
 
 
 def test_self_attention_cache_appends_without_copying_the_past():

@@ -49,6 +49,7 @@ class AttentionCache:
         self.key: Tensor | None = None
         self.value: Tensor | None = None
         self._buffers: tuple[np.ndarray, np.ndarray] | None = None
+        self.stacked_projection: tuple | None = None  # set by MultiHeadAttention: (weight, bias)
 
     def __len__(self) -> int:
         return 0 if self.key is None else self.key.shape[-2]
