@@ -23,7 +23,9 @@ Usage (what `transformer.Transformer.decode` and `TransformerLM.forward` accept)
 ``cache.offset`` is the number of target positions already processed; the positional schemes use
 it as the absolute position of the next token. Masks given while decoding with a cache cover
 the keys seen so far (offset + new tokens). A cache belongs to one batch of sources: start a new
-one for new sources. Caches are for inference: use them under ``minigrad.no_grad()``.
+one for new sources. Caches are for inference: use them under ``minigrad.no_grad()``, where a
+self-attention's cache also keeps its module's q/k/v weights stacked for one product a step
+(``stacked_projection``): the weights must not change while a cache is in use.
 """
 
 import numpy as np
