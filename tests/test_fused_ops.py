@@ -68,6 +68,24 @@ def test_linear_composed_when_fusion_is_off(rows):
     np.testing.assert_allclose(fused.numpy(), composed.numpy(), atol=1e-12)
 
 
+@pytest.mark.parametrize("with_bias", [False, True])
+@pytest.mark.parametrize("rows", [6, 40])  # both product orders
+def test_linear_relu_matches_composed_ops_and_gradients(rows, with_bias):
+    x, w = leaf(2, rows // 2, 4), leaf(5, 4)
+    b = leaf(5) if with_bias else None
+    fused = F.linear_relu(x, w, b)
+    with minigrad.fused(False):
+        composed = F.linear_relu(x, w, b)
+    assert type(fused.grad_fn).__name__ == "LinearRelu"
+    assert type(composed.grad_fn).__name__ == "Relu"
+    np.testing.assert_allclose(fused.numpy(), composed.numpy(), atol=1e-12)
+    assert (fused.numpy() == 0).any() and (fused.numpy() > 0).any()  # both sides of the kink
+    inputs = [x, w] + ([b] if with_bias else [])
+    assert minigrad.gradcheck(lambda *t: F.linear_relu(*t[:2], _at(t, 2)), inputs)
+    with pytest.raises(ValueError, match="does not match weight"):
+        F.linear_relu(leaf(2, 3), w)
+
+
 @pytest.mark.parametrize("rows", [6, 40])
 def test_linear_mixes_float_dtypes_as_numpy_does(rows):
     """A float64 input through float32 parameters, or a float64 bias, works in both product

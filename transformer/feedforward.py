@@ -33,7 +33,11 @@ class FeedForward(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.w_2(self.dropout(ACTIVATIONS[self.activation](self.w_1(x))))
+        if self.activation == "relu":  # w_1 and the ReLU as one node (F.linear_relu)
+            hidden = F.linear_relu(x, self.w_1.weight, self.w_1.bias)
+        else:
+            hidden = ACTIVATIONS[self.activation](self.w_1(x))
+        return self.w_2(self.dropout(hidden))
 
     def extra_repr(self) -> str:
         return f"activation={self.activation!r}"

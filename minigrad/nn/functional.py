@@ -125,6 +125,16 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return N.Linear.apply(x, weight, bias)
 
 
+def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """relu(linear(x, weight, bias)): the feed-forward's first layer, one graph node when fused
+    (`minigrad.fused`), else `linear` then `relu`."""
+    _check_linear(x, weight, bias)
+    if not is_fused_enabled():
+        return relu(linear(x, weight, bias))
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return N.LinearRelu.apply(*inputs)
+
+
 def linear_to_heads(x: Tensor, weight: Tensor, bias: Tensor | None, num_heads: int) -> Tensor:
     """Project x (B, L, in) with `linear` and split the result into heads: (B, H, L, out / H).
 

@@ -193,6 +193,21 @@ class Linear(Function):
         return dx, dw, (g2.sum(axis=0) if needs[2] else None)
 
 
+class LinearRelu(Linear):
+    """`Linear` and ReLU as one node (the feed-forward's first layer): y = max(x W^T + b, 0).
+
+    The ReLU runs in place on the product's fresh output; the backward zeroes g where y = 0
+    (as `Relu`), then is `Linear`'s backward.
+    """
+
+    def forward(self, x, weight, bias=None):
+        self.y = super().forward(x, weight, bias)
+        return np.maximum(self.y, 0, out=self.y)
+
+    def backward(self, g):
+        return super().backward(g * (self.y > 0))
+
+
 class LinearToHeads(Linear):
     """`Linear` and the split into attention heads as one node, for x (B, L, in):
 
