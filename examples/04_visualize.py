@@ -42,12 +42,15 @@ def micrograd_expression(out: Path) -> None:
 
 
 def encoder_layer(out: Path) -> None:
-    """Every op of one post-norm encoder layer (d_model 64, 4 heads) on a (2, 10) batch."""
+    """Every op of one post-norm encoder layer (d_model 64, 4 heads) on a (2, 10) batch, with
+    the fused ops split into the small ones they stand for (`minigrad.fused(False)`)."""
     minigrad.manual_seed(0)
     layer = EncoderLayer(64, 4, 128, dropout=0.0)
     x = minigrad.randn(2, 10, 64).requires_grad_()
     probe = minigrad.randn(2, 10, 64)  # a random linear read-out: sum(layer(x) * probe)
-    trace = viz.trace_backward((layer(x) * probe).sum(), model=layer, names={"x": x})
+    with minigrad.fused(False):
+        loss = (layer(x) * probe).sum()
+    trace = viz.trace_backward(loss, model=layer, names={"x": x})
     title = "one encoder layer (post-norm): skip edges dashed"
     viz.draw(trace, max_nodes=None, title=title).write(
         out / "viz_encoder_layer.svg", keep_source=False
