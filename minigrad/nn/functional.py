@@ -128,9 +128,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """relu(linear(x, weight, bias)): the feed-forward's first layer, one graph node when fused
     (`minigrad.fused`), else `linear` then `relu`."""
-    _check_linear(x, weight, bias)
     if not is_fused_enabled():
         return relu(linear(x, weight, bias))
+    _check_linear(x, weight, bias)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return N.LinearRelu.apply(*inputs)
 
