@@ -4,11 +4,14 @@
     python benchmarks/bench_train.py --configs tiny --threads 1 --steps 10
     python benchmarks/bench_train.py --quick            # seconds, for tests
     python benchmarks/bench_train.py --profile small --steps 5   # where a step's time goes
+    python benchmarks/bench_train.py --configs small --threads 2 --set d_model=8 d_ff=8 vocab=16
 
 Configurations (from the translation issue): "tiny" 2+2 layers, d_model 64, 4 heads, d_ff 256,
 batch 32, lengths 24, vocabularies 1000; "small" 3+3 layers, d_model 128, 4 heads, d_ff 512,
 batch 64, lengths 32, vocabularies 8000. Pre-norm, dropout 0.1, label smoothing 0.1, Adam,
-gradient clipping at 1.0: the step `transformer.training` takes.
+gradient clipping at 1.0: the step `transformer.training` takes. `--set KEY=VALUE ...` changes
+fields of the chosen configurations (shrinking one part of the model to see what it costs, as in
+docs/performance.md's decode split).
 
 Measured per configuration and thread count (each library in a worker process of its own,
 started with the thread count, since Numba and BLAS fix their thread pools at import):
@@ -42,6 +45,24 @@ CONFIGS = {
 DECODE_BATCH, DECODE_STEPS, BEAM = 32, 32, 4
 GREEDY_REPEAT, BEAM_REPEAT = 9, 3
 PHASES = ("forward", "backward", "clip", "adam")
+
+
+def parse_settings(pairs: list[str]) -> dict:
+    """`--set` arguments ("d_model=8", ...) as {field: positive int}; ValueError names a bad one."""
+    settings = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key not in CONFIGS["tiny"] or not value.isdigit() or int(value) < 1:
+            raise ValueError(
+                f"--set {pair!r}: expected KEY=N with N a positive integer and KEY one of "
+                f"{', '.join(CONFIGS['tiny'])}"
+            )
+        settings[key] = int(value)
+    if settings.get("batch", DECODE_BATCH) < DECODE_BATCH:
+        raise ValueError(
+            f"--set batch={settings['batch']}: at least {DECODE_BATCH} (the rows decoded)"
+        )
+    return settings
 
 
 def median_seconds_in_turns(workers: dict, job: str, repeat: int, rounds: int = 3) -> dict:
@@ -164,13 +185,13 @@ def _figures(cfg: dict, seconds: dict) -> dict:
     return figures
 
 
-def profile(name: str, steps: int) -> None:
-    """Time the phases of a training step and print the functions that take the time."""
+def profile(cfg: dict, name: str, steps: int) -> None:
+    """Time the phases of a training step of `cfg` and print the functions that take the time."""
     import cProfile
     import pstats
 
     phases: dict = {}
-    _, _, train_step = minigrad_step(CONFIGS[name], phases)
+    _, _, train_step = minigrad_step(cfg, phases)
     for _ in range(3):  # warm-up (Numba compilation, caches)
         train_step()
     phases.clear()
@@ -186,11 +207,11 @@ class Worker:
     libraries' thread pools never share a process: with torch imported, Numba's OpenMP
     kernels right after an OpenBLAS product ran several times slower (docs/performance.md)."""
 
-    def __init__(self, library: str, config: str, threads: int):
+    def __init__(self, library: str, config: str, threads: int, settings: list[str]):
         env = {**os.environ, "NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
                "OPENBLAS_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}  # fmt: skip
         command = [sys.executable, str(Path(__file__)), "--serve", library, "--configs", config,
-                   "--threads", str(threads)]  # fmt: skip
+                   "--threads", str(threads), "--set", *settings]  # fmt: skip
         self.process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True)  # fmt: skip
         self.jobs = self._reply()
@@ -212,10 +233,9 @@ class Worker:
         self.process.wait()
 
 
-def serve(library: str, config: str, threads: int) -> None:
+def serve(library: str, cfg: dict, threads: int) -> None:
     """The `--serve` worker: build the jobs, print their names, then answer each request line
     "job calls" from stdin with the JSON list of the timed calls' seconds."""
-    cfg = CONFIGS[config]
     jobs = minigrad_jobs(cfg) if library == "minigrad" else torch_jobs(cfg, threads)
     print(json.dumps(sorted(jobs)), flush=True)
     for request in sys.stdin:
@@ -229,11 +249,12 @@ def serve(library: str, config: str, threads: int) -> None:
         print(json.dumps(times), flush=True)
 
 
-def measure(config: str, threads: int, steps: int) -> dict:
-    """The figures of one configuration at one thread count, for minigrad and (when importable)
-    PyTorch, each job of the two timed in turns (`median_seconds_in_turns`)."""
+def measure(config: str, threads: int, steps: int, settings: list[str]) -> dict:
+    """The figures of one configuration (with its `--set` changes) at one thread count, for
+    minigrad and (when importable) PyTorch, each job of the two timed in turns
+    (`median_seconds_in_turns`)."""
     libraries = ["minigrad"] + (["torch"] if importlib.util.find_spec("torch") else [])
-    workers = {library: Worker(library, config, threads) for library in libraries}
+    workers = {library: Worker(library, config, threads, settings) for library in libraries}
     seconds: dict = {library: {} for library in libraries}
     try:
         for job, repeat in (("train", steps), ("greedy", GREEDY_REPEAT), ("beam", BEAM_REPEAT)):
@@ -242,7 +263,7 @@ def measure(config: str, threads: int, steps: int) -> dict:
     finally:
         for worker in workers.values():
             worker.close()
-    cfg = CONFIGS[config]
+    cfg = {**CONFIGS[config], **parse_settings(settings)}
     row = {"config": config, **cfg, "threads": threads}
     row.update({library: _figures(cfg, times) for library, times in seconds.items()})
     if "torch" in row:
@@ -261,19 +282,25 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny config, 1 thread, 2 steps")
     parser.add_argument("--profile", choices=sorted(CONFIGS),
                         help="profile training steps of one config instead (cProfile)")  # fmt: skip
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=N",
+                        help="change fields of the configs, e.g. d_model=8 vocab=16")  # fmt: skip
     parser.add_argument("--serve", choices=("minigrad", "torch"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    try:
+        settings = parse_settings(args.set)
+    except ValueError as error:
+        parser.error(str(error))
     if args.profile:
-        profile(args.profile, args.steps)
+        profile({**CONFIGS[args.profile], **settings}, args.profile, args.steps)
         return
     if args.serve:
-        serve(args.serve, args.configs[0], args.threads[0])
+        serve(args.serve, {**CONFIGS[args.configs[0]], **settings}, args.threads[0])
         return
     if args.quick:
         args.configs, args.threads, args.steps = ["tiny"], [1], 2
     from common import machine_info
 
-    results = [measure(config, threads, args.steps) for threads in args.threads
+    results = [measure(config, threads, args.steps, args.set) for threads in args.threads
                for config in args.configs]  # fmt: skip
     info = machine_info()
     if importlib.util.find_spec("torch"):

@@ -9,17 +9,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_bench_train_quick_prints_throughput_json():
+def run_bench_train(*args, check=True):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_train.py"), "--quick"],
-        capture_output=True, text=True, check=True, env=env, timeout=300,
+    return subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_train.py"), *args],
+        capture_output=True, text=True, check=check, env=env, timeout=300,
     )  # fmt: skip
-    report = json.loads(result.stdout)
-    assert "bench_train.py --quick" in report["machine"]["command"]
+
+
+def test_bench_train_quick_prints_throughput_json():
+    report = json.loads(run_bench_train("--quick", "--set", "vocab=500").stdout)
+    assert "bench_train.py --quick --set vocab=500" in report["machine"]["command"]
     (row,) = report["results"]
-    assert (row["config"], row["threads"]) == ("tiny", 1)
+    assert (row["config"], row["threads"], row["vocab"], row["d_model"]) == ("tiny", 1, 500, 64)
     figures = row["minigrad"]
     tokens_per_s = 32 * 24 / (figures["train_ms_per_step"] / 1000)
     assert abs(figures["train_tokens_per_s"] - tokens_per_s) <= 0.01 * tokens_per_s
     assert figures["greedy_tokens_per_s"] > 0 and figures["beam4_tokens_per_s"] > 0
+
+
+def test_bench_train_rejects_an_unknown_setting_by_name():
+    result = run_bench_train("--quick", "--set", "width=3", check=False)
+    assert result.returncode == 2
+    assert "--set 'width=3': expected KEY=N" in result.stderr and "d_model" in result.stderr
