@@ -65,6 +65,11 @@ def parse_settings(pairs: list[str]) -> dict:
     return settings
 
 
+def config_with(name: str, settings: dict) -> dict:
+    """Configuration `name` with the `--set` changes applied."""
+    return {**CONFIGS[name], **settings}
+
+
 def median_seconds_in_turns(workers: dict, job: str, repeat: int, rounds: int = 3) -> dict:
     """Median wall time of about `repeat` calls of `job` in each worker that has it. The workers
     take turns in `rounds` rounds, so load that comes and goes on a shared machine hits them
@@ -207,11 +212,12 @@ class Worker:
     libraries' thread pools never share a process: with torch imported, Numba's OpenMP
     kernels right after an OpenBLAS product ran several times slower (docs/performance.md)."""
 
-    def __init__(self, library: str, config: str, threads: int, settings: list[str]):
+    def __init__(self, library: str, config: str, threads: int, settings: dict):
         env = {**os.environ, "NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
                "OPENBLAS_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}  # fmt: skip
+        changes = [f"{key}={value}" for key, value in settings.items()]
         command = [sys.executable, str(Path(__file__)), "--serve", library, "--configs", config,
-                   "--threads", str(threads), "--set", *settings]  # fmt: skip
+                   "--threads", str(threads), "--set", *changes]  # fmt: skip
         self.process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True)  # fmt: skip
         self.jobs = self._reply()
@@ -249,7 +255,7 @@ def serve(library: str, cfg: dict, threads: int) -> None:
         print(json.dumps(times), flush=True)
 
 
-def measure(config: str, threads: int, steps: int, settings: list[str]) -> dict:
+def measure(config: str, threads: int, steps: int, settings: dict) -> dict:
     """The figures of one configuration (with its `--set` changes) at one thread count, for
     minigrad and (when importable) PyTorch, each job of the two timed in turns
     (`median_seconds_in_turns`)."""
@@ -263,7 +269,7 @@ def measure(config: str, threads: int, steps: int, settings: list[str]) -> dict:
     finally:
         for worker in workers.values():
             worker.close()
-    cfg = {**CONFIGS[config], **parse_settings(settings)}
+    cfg = config_with(config, settings)
     row = {"config": config, **cfg, "threads": threads}
     row.update({library: _figures(cfg, times) for library, times in seconds.items()})
     if "torch" in row:
@@ -291,16 +297,16 @@ def main() -> None:
     except ValueError as error:
         parser.error(str(error))
     if args.profile:
-        profile({**CONFIGS[args.profile], **settings}, args.profile, args.steps)
+        profile(config_with(args.profile, settings), args.profile, args.steps)
         return
     if args.serve:
-        serve(args.serve, {**CONFIGS[args.configs[0]], **settings}, args.threads[0])
+        serve(args.serve, config_with(args.configs[0], settings), args.threads[0])
         return
     if args.quick:
         args.configs, args.threads, args.steps = ["tiny"], [1], 2
     from common import machine_info
 
-    results = [measure(config, threads, args.steps, args.set) for threads in args.threads
+    results = [measure(config, threads, args.steps, settings) for threads in args.threads
                for config in args.configs]  # fmt: skip
     info = machine_info()
     if importlib.util.find_spec("torch"):
