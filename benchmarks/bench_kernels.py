@@ -26,6 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from common import machine_info  # noqa: E402
 
+import minigrad  # noqa: E402
+import minigrad.nn.functional as F  # noqa: E402
 from minigrad import kernels  # noqa: E402
 from minigrad.kernels import _jit  # noqa: E402
 
@@ -119,18 +121,25 @@ def softmax_case(rng, dtype, budget, causal=True):
 
 
 def attention_case(rng, dtype, budget):
-    """Attention core forward + backward (q, k, v (B, H, L, D), causal mask)."""
+    """The attention op (`F.attention`, one graph node) forward + backward (q, k, v (B, H, L, D),
+    causal mask); its softmax runs on the selected backend, its products on BLAS."""
     b, h, lq, lk, d = ATTENTION
-    q, k, v = (rng.standard_normal((b, h, n, d)).astype(dtype) for n in (lq, lk, lk))
+    q, k, v = (
+        minigrad.tensor(rng.standard_normal((b, h, n, d)).astype(dtype), requires_grad=True)
+        for n in (lq, lk, lk)
+    )
     mask = np.tril(np.ones((lq, lk), dtype=bool))
-    out, w = kernels.attention_forward(q, k, v, mask, d**-0.5)
-    g = rng.standard_normal(out.shape).astype(dtype)
-    calls = {
-        "fwd": lambda: kernels.attention_forward(q, k, v, mask, d**-0.5),
-        "bwd": lambda: kernels.attention_backward(q, k, v, w, g, d**-0.5),
-    }
+    g = rng.standard_normal((b, h, lq, d)).astype(dtype)
+
+    def forward():
+        return F.attention(q, k, v, mask, d**-0.5)[0]
+
+    def forward_backward():
+        forward().backward(g)
+
+    calls = {"fwd": forward, "fwd_bwd": forward_backward}
     flops = 2 * b * h * lq * lk * d
-    cost = {"fwd": (0, 2 * flops), "bwd": (0, 4 * flops)}
+    cost = {"fwd": (0, 2 * flops), "fwd_bwd": (0, 6 * flops)}
     return measure("attention", [b, h, lq, lk, d], calls, cost, budget)
 
 

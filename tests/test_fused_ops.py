@@ -4,6 +4,7 @@ import math
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,32 @@ def test_attention_dropout_is_reproducible_and_differentiable():
 
     np.testing.assert_array_equal(run(q, k, v).numpy(), run(q, k, v).numpy())
     assert minigrad.gradcheck(run, [q, k, v])
+
+
+def test_fused_switch_is_per_thread_like_grad_mode():
+    seen = {}
+
+    def other_thread():
+        seen["fused"] = minigrad.is_fused_enabled()
+
+    with minigrad.fused(False):
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        assert not minigrad.is_fused_enabled()
+    assert seen["fused"] and minigrad.is_fused_enabled()
+
+
+def test_attention_composed_when_fusion_is_off():
+    q, k, v = leaf(1, 2, 3, 4), leaf(1, 2, 5, 4), leaf(1, 2, 5, 4)
+    mask = np.ones((3, 5), dtype=bool)
+    mask[1] = False  # a query with nothing to attend to: zero weights, as the fused op
+    with minigrad.fused(False):
+        out, weights = F.attention(q, k, v, mask)
+    assert type(out.grad_fn).__name__ == "MatMul"
+    fused_out, fused_weights = F.attention(q, k, v, mask)
+    np.testing.assert_allclose(out.numpy(), fused_out.numpy(), atol=1e-12)
+    np.testing.assert_allclose(weights.numpy(), fused_weights.numpy(), atol=1e-12)
 
 
 @pytest.mark.parametrize("rows", [6, 40])  # both sides of ops.nn.FEW_ROWS (two product orders)

@@ -1,11 +1,13 @@
-"""Softmax family and the attention core: Numba against the numpy reference, the reference
-against finite differences, and the edge cases (masks, -inf, huge values, odd layouts)."""
+"""Softmax family and the attention op built on it: Numba against the numpy reference, the
+reference against finite differences, and the edge cases (masks, -inf, huge values, odd layouts)."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import minigrad
+import minigrad.nn.functional as F
 from minigrad import kernels as K
 from minigrad.kernels.numba_softmax import SHORT_ROW
 from minigrad.kernels.testing import TOLERANCE, numerical_grad, run_both
@@ -117,6 +119,15 @@ def test_reference_softmax_gradients_match_finite_differences():
         np.testing.assert_allclose(grad, numeric, atol=1e-8)
 
 
+def attention_op(q, k, v, mask, grad_out, scale=0.5):
+    """The fused attention op (`F.attention`, whose softmax is a kernel) on plain arrays:
+    (out, weights, grad_q, grad_k, grad_v) for the incoming gradient ``grad_out``."""
+    inputs = [minigrad.tensor(a, requires_grad=True) for a in (q, k, v)]
+    out, weights = F.attention(*inputs, mask, scale=scale)
+    out.backward(grad_out)
+    return out.data, weights.data, *(t.grad.data for t in inputs)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("mask_shape", [None, (2, 1, 1, 6), (5, 6), (2, 3, 5, 6)])
 def test_attention_matches_reference(dtype, mask_shape):
@@ -124,9 +135,8 @@ def test_attention_matches_reference(dtype, mask_shape):
     q = rng.standard_normal((2, 3, 5, 4)).astype(dtype)
     k, v = rng.standard_normal((2, 2, 3, 6, 4)).astype(dtype)
     mask = None if mask_shape is None else rng.random(mask_shape) > 0.4
-    out, weights = compare(K.attention_forward, q, k, v, mask, 0.5)
-    grad_out = rng.standard_normal(out.shape).astype(dtype)
-    compare(K.attention_backward, q, k, v, weights, grad_out, 0.5)
+    grad_out = rng.standard_normal((2, 3, 5, 4)).astype(dtype)
+    compare(attention_op, q, k, v, mask, grad_out)
 
 
 def test_attention_fully_masked_rows_give_zero_output_and_gradient():
@@ -136,8 +146,7 @@ def test_attention_fully_masked_rows_give_zero_output_and_gradient():
     mask[2] = False
     for backend in K.BACKENDS:
         with K.use_backend(backend):
-            out, weights = K.attention_forward(q, k, v, mask, 1.0)
-            grads = K.attention_backward(q, k, v, weights, np.ones_like(out), 1.0)
+            out, weights, *grads = attention_op(q, k, v, mask, np.ones_like(q), 1.0)
         assert (out[..., 2, :] == 0).all() and (grads[0][..., 2, :] == 0).all()
         assert np.isfinite(np.concatenate([g.ravel() for g in grads])).all()
 
@@ -148,13 +157,12 @@ def test_reference_attention_gradients_match_finite_differences():
     mask = np.tril(np.ones((3, 4), dtype=bool))
     weights_out = rng.standard_normal((1, 2, 3, 3))
     with K.use_backend("numpy"):
-        _, w = K.attention_forward(q, k, v, mask, 0.6)
-        grads = K.attention_backward(q, k, v, w, weights_out, 0.6)
+        *_, grad_q, grad_k, grad_v = attention_op(q, k, v, mask, weights_out, 0.6)
 
         def loss():
-            return (K.attention_forward(q, k, v, mask, 0.6)[0] * weights_out).sum()
+            return (attention_op(q, k, v, mask, weights_out, 0.6)[0] * weights_out).sum()
 
-        for analytic, wrt in zip(grads, (q, k, v), strict=True):
+        for analytic, wrt in zip((grad_q, grad_k, grad_v), (q, k, v), strict=True):
             np.testing.assert_allclose(analytic, numerical_grad(loss, wrt), atol=1e-8)
 
 
@@ -168,5 +176,3 @@ def test_softmax_input_errors_are_clear():
         K.masked_softmax_forward(x, 1.0, np.ones(3))
     with pytest.raises(TypeError, match="share one dtype"):
         K.softmax_backward(x, x.astype(np.float64))
-    with pytest.raises(ValueError, match="expected q"):
-        K.attention_forward(np.zeros((2, 3, 4)), np.zeros((2, 5, 3)), np.zeros((2, 5, 3)))

@@ -24,21 +24,15 @@ from the encoder's output, §3.2.3), and optionally applies a relative position 
 (rope/alibi, see `transformer.positional`) and a key/value cache (`transformer.cache`).
 """
 
-import math
-
 import numpy as np
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad import Tensor, is_fused_enabled, is_grad_enabled, nn
+from minigrad import Tensor, is_grad_enabled, nn
 from minigrad.tensor import broadcast_shape
 from transformer.cache import AttentionCache
 from transformer.masks import as_mask, causal_mask
 from transformer.positional import RelativePosition
-
-MASKED_SCORE = -1e9
-"""Score given to blocked pairs. Finite (unlike -inf), so `minigrad.detect_anomaly` stays
-usable; exp(-1e9 - max) is exactly 0 in float32 and float64, so blocked keys get weight 0."""
 
 
 def scaled_dot_product_attention(
@@ -59,26 +53,12 @@ def scaled_dot_product_attention(
     get all-zero weights (and a zero output), never NaN. ``dropout_p`` drops attention weights
     (pass 0 in evaluation); the returned weights are those before dropout.
 
-    By default this runs as one fused graph node (``minigrad.nn.functional.attention``); with
-    ``minigrad.fused(False)`` every step below is recorded as its own op, for learning and for
-    `minigrad.viz`.
+    The computation itself is `minigrad.nn.functional.attention`: one fused graph node by
+    default, every step recorded as its own op under ``minigrad.fused(False)``.
     """
     _check_qkv(q, k, v)
     allowed = _allowed(mask, is_causal, q.shape[:-1] + k.shape[-2:-1])
-    if is_fused_enabled():  # the same computation as one graph node (minigrad.fused)
-        return F.attention(q, k, v, allowed, dropout_p=dropout_p, bias=bias)
-    scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
-    if bias is not None:
-        scores = scores + bias
-    if allowed is not None:
-        scores = scores.masked_fill(~allowed, MASKED_SCORE)
-    weights = F.softmax(scores, dim=-1)
-    if allowed is not None:
-        empty = ~allowed.any(axis=-1, keepdims=True)
-        if empty.any():  # a row of all MASKED_SCORE came out uniform: make it zero
-            weights = weights.masked_fill(empty, 0.0)
-    attended = F.dropout(weights, dropout_p) if dropout_p > 0 else weights
-    return attended @ v, weights
+    return F.attention(q, k, v, allowed, dropout_p=dropout_p, bias=bias)
 
 
 def _allowed(mask, is_causal: bool, shape: tuple) -> np.ndarray | None:
@@ -169,10 +149,7 @@ class MultiHeadAttention(nn.Module):
         dropout_p = self.dropout if self.training else 0.0
         out, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal, bias)
         self.last_attention = weights.data
-        if is_fused_enabled():
-            return F.heads_to_linear(out, self.w_o.weight, self.w_o.bias)
-        batch, heads, q_len, head_dim = out.shape
-        return self.w_o(out.permute(0, 2, 1, 3).reshape(batch, q_len, heads * head_dim))
+        return F.heads_to_linear(out, self.w_o.weight, self.w_o.bias)  # merge heads, then w_o
 
     def _projections(self, query: Tensor, key: Tensor, value: Tensor, cache) -> tuple:
         """q, k, v split into heads; k and v are None when a filled static cache has them.
@@ -194,12 +171,8 @@ class MultiHeadAttention(nn.Module):
         return tuple(minigrad.from_numpy(heads[:, i * h : (i + 1) * h]) for i in range(3))
 
     def _project(self, linear: nn.Linear, x: Tensor) -> Tensor:
-        """(batch, length, d_model) -> projected and split into (batch, heads, length, head_dim);
-        one graph node when fused, else the Linear module, a reshape and a permute."""
-        if is_fused_enabled():
-            return F.linear_to_heads(x, linear.weight, linear.bias, self.num_heads)
-        batch, length, _ = x.shape
-        return linear(x).reshape(batch, length, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
+        """(batch, length, d_model) -> projected and split into (batch, heads, length, head_dim)."""
+        return F.linear_to_heads(x, linear.weight, linear.bias, self.num_heads)
 
     def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
         for name, x in (("query", query), ("key", key), ("value", value)):

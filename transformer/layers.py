@@ -25,7 +25,7 @@ Dropout on each sub-layer's output is the paper's "residual dropout" (§5.4).
 from collections.abc import Callable
 
 import minigrad.nn.functional as F
-from minigrad import Tensor, is_fused_enabled, nn
+from minigrad import Tensor, nn
 from transformer.attention import MultiHeadAttention
 from transformer.cache import KVCache, LayerCache
 from transformer.feedforward import FeedForward
@@ -39,10 +39,8 @@ def add_and_norm(
     ``norm_first``, pre-norm ``x + dropout(sublayer(norm(x)))``."""
     if norm_first:
         return x + dropout(sublayer(norm(x)))
-    if is_fused_enabled():  # the add and the norm as one graph node
-        out = dropout(sublayer(x))
-        return F.add_layer_norm(x, out, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
-    return norm(x + dropout(sublayer(x)))
+    out = dropout(sublayer(x))  # post-norm: norm(x + out), the add and the norm as one F op
+    return F.add_layer_norm(x, out, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
 
 
 class _ResidualLayer(nn.Module):

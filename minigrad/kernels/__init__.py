@@ -9,16 +9,15 @@ are accepted and preserved; non-contiguous inputs are fine. docs/performance.md 
 
 import numpy as np
 
-from . import _backend, _checks, attention, counter_rng
+from . import _backend, _checks, counter_rng
 from ._backend import BACKENDS, get_backend, set_backend, use_backend
 
 __all__ = [
-    "BACKENDS", "adam_step", "add_row_bias", "argmax_rows", "attention_backward",
-    "attention_forward", "cross_entropy_backward", "cross_entropy_forward", "dropout_backward",
-    "dropout_forward", "gelu_backward", "gelu_forward", "get_backend", "get_rng_state",
-    "layer_norm_backward", "layer_norm_forward", "log_softmax_backward", "log_softmax_forward",
-    "masked_softmax_forward", "matmul", "seed", "set_backend", "set_rng_state", "sgd_step",
-    "softmax_backward", "use_backend",
+    "BACKENDS", "adam_step", "add_row_bias", "argmax_rows", "cross_entropy_backward",
+    "cross_entropy_forward", "dropout_backward", "dropout_forward", "gelu_backward",
+    "gelu_forward", "get_backend", "get_rng_state", "layer_norm_backward", "layer_norm_forward",
+    "log_softmax_backward", "log_softmax_forward", "masked_softmax_forward", "matmul", "seed",
+    "set_backend", "set_rng_state", "sgd_step", "softmax_backward", "use_backend",
 ]  # fmt: skip
 
 _GELU_MODES = ("none", "tanh")
@@ -230,28 +229,6 @@ def matmul(a, b):
         raise ValueError(f"matmul(): shapes {a.shape} and {b.shape} are not aligned") from error
 
 
-def attention_forward(q, k, v, mask=None, scale=1.0):
-    """The attention core: weights = softmax(scale q k^T) over keys where bool `mask`
-    (broadcastable to (..., Lq, Lk)) is True; out = weights v. q (..., Lq, D), k (..., Lk, D),
-    v (..., Lk, Dv). Returns (out, weights); fully masked query rows give zeros."""
-    q, k, v = _checks.floats("attention_forward", q=q, k=k, v=v)
-    _attention_shapes("attention_forward", q, k, v)
-    mask = _checks.mask("attention_forward", mask, q.shape[:-1] + k.shape[-2:-1])
-    return attention.forward(_backend.impl, q, k, v, mask, float(scale))
-
-
-def attention_backward(q, k, v, weights, grad_out, scale=1.0):
-    """Returns (grad_q, grad_k, grad_v) of `attention_forward` from its saved weights."""
-    kernel = "attention_backward"
-    q, k, v, weights, grad_out = _checks.floats(
-        kernel, q=q, k=k, v=v, weights=weights, grad_out=grad_out
-    )
-    _attention_shapes(kernel, q, k, v)
-    _checks.same_shape(kernel, q.shape[:-1] + k.shape[-2:-1], weights=weights)
-    _checks.same_shape(kernel, q.shape[:-1] + v.shape[-1:], grad_out=grad_out)
-    return attention.backward(_backend.impl, q, k, v, weights, grad_out, float(scale))
-
-
 def _logits_shape(kernel, logits):
     """(N, C) of a 2-D logits array with at least one class."""
     if logits.ndim != 2 or logits.shape[1] == 0:
@@ -294,21 +271,6 @@ def _gelu_mode(kernel, approximate):
             f"{kernel}(): approximate must be one of {_GELU_MODES}, got {approximate!r}"
         )
     return approximate
-
-
-def _attention_shapes(kernel, q, k, v):
-    """Check q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv) with equal batch dims."""
-    aligned = q.ndim >= 2 and k.ndim == q.ndim and v.ndim == q.ndim
-    if not (
-        aligned
-        and q.shape[:-2] == k.shape[:-2]
-        and k.shape[:-1] == v.shape[:-1]
-        and q.shape[-1] == k.shape[-1]
-    ):
-        raise ValueError(
-            f"{kernel}(): expected q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv) with the same "
-            f"batch dims, got {q.shape}, {k.shape}, {v.shape}"
-        )
 
 
 _backend.set_from_environment()

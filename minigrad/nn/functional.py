@@ -1,7 +1,10 @@
 """Stateless neural-network functions (``import minigrad.nn.functional as F``), as in PyTorch.
 
-Each is one graph node with a hand-written backward (see `minigrad.ops.nn`); ``linear`` records
-its composed ops instead when fused ops are switched off (`minigrad.fused(False)`).
+Each is one graph node with a hand-written backward (see `minigrad.ops.nn`). The fused ones
+(``linear``, ``linear_relu``, ``linear_to_heads``, ``heads_to_linear``, ``add_layer_norm``,
+``attention``) also own their composed version: with fused ops switched off
+(`minigrad.fused(False)`) they record the small ops they stand for instead, one by one. Callers
+never ask which version runs.
 """
 
 import math
@@ -171,6 +174,11 @@ def heads_to_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Te
     return N.HeadsToLinear.apply(*inputs)
 
 
+MASKED_SCORE = -1e9
+"""Score the composed `attention` gives blocked pairs. Finite (unlike -inf), so
+`minigrad.detect_anomaly` stays usable; exp(-1e9 - max) is exactly 0 in float32 and float64."""
+
+
 def attention(
     q: Tensor,
     k: Tensor,
@@ -180,20 +188,38 @@ def attention(
     dropout_p: float = 0.0,
     bias: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """The attention core as one graph node: softmax(scale q k^T + bias, masked) v.
+    """The attention core: softmax(scale q k^T + bias, masked) v, as one graph node when fused.
 
     q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv); ``mask`` a bool array broadcastable to
     (..., Lq, Lk), True = may attend (rows with nothing allowed give zeros); ``scale`` defaults
     to 1/sqrt(D); ``dropout_p`` drops attention weights (pass 0 when not training). Returns
-    ``(out, weights)``, the weights (before dropout) as a tensor without gradient. Unlike
+    ``(out, weights)``, the weights before dropout (without gradient when fused). Unlike
     ``torch.nn.functional.scaled_dot_product_attention`` it also returns the weights, which
     visualisation needs.
     """
     scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
     mask = mask.data if isinstance(mask, Tensor) else mask
+    if not is_fused_enabled():
+        return _composed_attention(q, k, v, mask, scale, dropout_p, bias)
     inputs = (q, k, v) if bias is None else (q, k, v, bias)
     out, node = N.Attention.apply_with_node(*inputs, mask=mask, scale=scale, dropout_p=dropout_p)
     return out, Tensor._wrap(node.weights)
+
+
+def _composed_attention(q, k, v, mask, scale, dropout_p, bias) -> tuple[Tensor, Tensor]:
+    """`attention` op by op: scores, scale, bias, mask, softmax, dropout, weighted sum."""
+    scores = (q @ k.transpose(-2, -1)) * scale
+    if bias is not None:
+        scores = scores + bias
+    if mask is not None:
+        scores = scores.masked_fill(~mask, MASKED_SCORE)
+    weights = softmax(scores, dim=-1)
+    if mask is not None:
+        empty = ~mask.any(axis=-1, keepdims=True)
+        if empty.any():  # a row of all MASKED_SCORE came out uniform: make it zero
+            weights = weights.masked_fill(empty, 0.0)
+    attended = dropout(weights, dropout_p) if dropout_p > 0 else weights
+    return attended @ v, weights
 
 
 def _reduce(loss: Tensor, reduction: str, count=None) -> Tensor:
