@@ -106,8 +106,9 @@ def minigrad_step(cfg: dict, phases: dict | None = None):
     from transformer import Transformer, padding_mask
 
     minigrad.manual_seed(0)
-    model = Transformer(cfg["vocab"], cfg["vocab"], cfg["d_model"], cfg["heads"], cfg["layers"],
-                        cfg["layers"], cfg["d_ff"], dropout=0.1, norm_first=True)  # fmt: skip
+    model = Transformer(cfg["vocab"], cfg["vocab"], cfg["layers"], cfg["layers"],
+                        d_model=cfg["d_model"], num_heads=cfg["heads"], d_ff=cfg["d_ff"],
+                        dropout=0.1, norm_first=True)  # fmt: skip
     optimizer = Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-9)
     src, tgt_in, tgt_out = batch_arrays(cfg)
     src_mask = padding_mask(src, 0)

@@ -21,7 +21,7 @@ import numpy as np
 import minigrad
 import minigrad.nn.functional as F
 from minigrad import viz
-from transformer import EncoderLayer, Transformer
+from transformer import EncoderLayer, Transformer, TransformerConfig
 
 VOCAB = 11
 TOY = dict(d_model=64, num_heads=4, d_ff=128)  # the toy size of the docs and the issue
@@ -45,7 +45,7 @@ def encoder_layer(out: Path) -> None:
     """Every op of one post-norm encoder layer (d_model 64, 4 heads) on a (2, 10) batch, with
     the fused ops split into the small ones they stand for (`minigrad.fused(False)`)."""
     minigrad.manual_seed(0)
-    layer = EncoderLayer(64, 4, 128, dropout=0.0)
+    layer = EncoderLayer(TransformerConfig(d_model=64, num_heads=4, d_ff=128, dropout=0.0))
     x = minigrad.randn(2, 10, 64).requires_grad_()
     probe = minigrad.randn(2, 10, 64)  # a random linear read-out: sum(layer(x) * probe)
     with minigrad.fused(False):

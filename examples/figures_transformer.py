@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from transformer import ALiBi, causal_mask, padding_mask, target_mask  # noqa: E402
-from transformer.positional import sinusoid_table  # noqa: E402
+from transformer.model.positional import sinusoid_table  # noqa: E402
 
 HERE = Path(__file__).parent
 

@@ -11,6 +11,7 @@ from transformer import (
     EncoderLayer,
     KVCache,
     Transformer,
+    TransformerConfig,
     TransformerLM,
     padding_mask,
 )
@@ -175,8 +176,9 @@ def test_language_model_is_causal_and_caches(positional):
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_gradients_through_an_encoder_and_a_decoder_layer(norm_first):
     minigrad.manual_seed(1)
-    encoder = EncoderLayer(8, 2, 12, dropout=0.0, norm_first=norm_first)
-    decoder = DecoderLayer(8, 2, 12, dropout=0.0, norm_first=norm_first)
+    config = TransformerConfig(d_model=8, num_heads=2, d_ff=12, dropout=0.0, norm_first=norm_first)
+    encoder = EncoderLayer(config)
+    decoder = DecoderLayer(config)
     to_float64(encoder, decoder)
     src_mask = padding_mask(np.array([[1, 1, 1, 0], [1, 1, 1, 1]]), 0)
     x, y = leaf(2, 4, 8), leaf(2, 3, 8)

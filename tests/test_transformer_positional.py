@@ -6,7 +6,7 @@ import pytest
 
 import minigrad
 from transformer import ALiBi, RotaryEmbedding, Transformer
-from transformer.positional import alibi_slopes, check_scheme, sinusoid_table
+from transformer.model.positional import alibi_slopes, check_scheme, sinusoid_table
 
 
 def test_sinusoid_table_follows_the_paper():

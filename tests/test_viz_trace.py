@@ -169,12 +169,15 @@ def test_plain_reuse_is_not_a_residual_block():
 
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_residuals_detected_in_transformer_encoder_layer(norm_first):
-    layers = pytest.importorskip("transformer.layers")
+    layers = pytest.importorskip("transformer.model.layers")
 
     class Wrapper(nn.Module):
         def __init__(self):
             super().__init__()
-            self.layer = layers.EncoderLayer(16, 2, 32, dropout=0.0, norm_first=norm_first)
+            config = layers.TransformerConfig(
+                d_model=16, num_heads=2, d_ff=32, dropout=0.0, norm_first=norm_first
+            )
+            self.layer = layers.EncoderLayer(config)
 
         def forward(self, x):
             return self.layer(x)

@@ -14,9 +14,9 @@ builds the output one token at a time from `<bos>` until `<eos>` (or a length li
   exactly greedy decoding.
 
 Both work on a whole batch of sentences at once and use the decoder's key/value cache
-(`transformer.cache.KVCache`), so step t costs O(t) instead of recomputing the prefix: each step
-feeds only the newest token. Sentences (greedy) or beams (beam search) that are done are dropped
-from the batch by `KVCache.reorder`, which also regroups the surviving beams.
+(`transformer.model.cache.KVCache`), so step t costs O(t) instead of recomputing the prefix:
+each step feeds only the newest token. Sentences (greedy) or beams (beam search) that are done
+are dropped from the batch by `KVCache.reorder`, which also regroups the surviving beams.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ import numpy as np
 
 import minigrad
 from minigrad import Tensor, kernels
-from transformer.cache import KVCache
 from transformer.data.tokenizers.base import BOS_ID, EOS_ID, PAD_ID
-from transformer.masks import padding_mask
+from transformer.model.cache import KVCache
+from transformer.model.masks import padding_mask
 
 
 def pad_sources(sources: Sequence[Sequence[int]], pad_id: int = PAD_ID) -> np.ndarray:

@@ -26,7 +26,7 @@ from transformer import metrics
 from transformer.data import Pair, Tokenizer, encode_pairs, make_batches
 from transformer.data.tokenizers.base import PAD_ID
 from transformer.decoding import translate
-from transformer.masks import padding_mask
+from transformer.model.masks import padding_mask
 
 # The file-corpus recipe splits punctuation off on purpose (docs/data.md), so sacrebleu's
 # "forgot to detokenize?" warning would be repeated at every validation: keep only its errors.

@@ -57,8 +57,8 @@ from transformer.data import (
     make_batches,
 )
 from transformer.evaluation import evaluate, format_scores
-from transformer.masks import padding_mask
 from transformer.model import Transformer
+from transformer.model.masks import padding_mask
 from transformer.train_log import TrainLog, plot_curves, smoothing_floor
 
 

@@ -26,10 +26,10 @@ import numpy as np
 
 import minigrad.nn.functional as F
 from minigrad import Tensor, viz
-from transformer.attention import MultiHeadAttention
 from transformer.data.tokenizers.base import BOS_ID, EOS_ID, PAD_ID
 from transformer.decoding import greedy_decode
-from transformer.masks import padding_mask
+from transformer.model.attention import MultiHeadAttention
+from transformer.model.masks import padding_mask
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,23 +16,22 @@ import math
 import numpy as np
 
 from minigrad import Tensor, nn
-from transformer.positional import absolute_positional
+from transformer.model.config import TransformerConfig
+from transformer.model.positional import absolute_positional
 
 
 class Embeddings(nn.Module):
     """ids (batch, length) int -> dropout(token(ids) * sqrt(d_model) + position), (batch,
-    length, d_model). ``positional`` names the scheme; only the absolute ones (sinusoidal,
+    length, d_model). ``config.positional`` names the scheme; only the absolute ones (sinusoidal,
     learned) act here, rope and alibi act inside self-attention."""
 
-    def __init__(
-        self, vocab_size: int, d_model: int, positional: str, max_len: int, dropout: float = 0.1
-    ):
+    def __init__(self, vocab_size: int, config: TransformerConfig):
         super().__init__()
-        self.d_model = d_model
-        self.token = nn.Embedding(vocab_size, d_model)
-        nn.init.normal_(self.token.weight, std=d_model**-0.5)
-        self.position = absolute_positional(positional, d_model, max_len)
-        self.dropout = nn.Dropout(dropout)
+        self.d_model = d = config.d_model
+        self.token = nn.Embedding(vocab_size, d)
+        nn.init.normal_(self.token.weight, std=d**-0.5)
+        self.position = absolute_positional(config.positional, d, config.max_len)
+        self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, ids, offset: int = 0) -> Tensor:
         """Embed ``ids`` whose first column sits at absolute position ``offset``."""

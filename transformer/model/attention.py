@@ -8,7 +8,7 @@ Every query is compared with every key by a dot product; the softmax turns each 
 scores into weights that are non-negative and sum to 1; the output is the weighted average of
 the values. Dividing by sqrt(d_k) keeps the scores' variance near 1 whatever the head size, so
 the softmax does not saturate into a one-hot with vanishing gradients. A mask (True = may
-attend, see `transformer.masks`) removes pairs before the softmax.
+attend, see `transformer.model.masks`) removes pairs before the softmax.
 
 **Multi-head attention** (§3.2.2)::
 
@@ -21,7 +21,7 @@ are one (d_model, d_model) matrix each, ``w_q``, ``w_k``, ``w_v``, split into he
 ``w_o`` mixes the heads' outputs back. The same module serves self-attention (query = key =
 value = the sequence) and encoder-decoder attention (queries from the decoder, keys and values
 from the encoder's output, §3.2.3), and optionally applies a relative position scheme
-(rope/alibi, see `transformer.positional`) and a key/value cache (`transformer.cache`).
+(rope/alibi, see `transformer.model.positional`) and a key/value cache (`transformer.model.cache`).
 """
 
 import numpy as np
@@ -30,9 +30,9 @@ import minigrad
 import minigrad.nn.functional as F
 from minigrad import Tensor, is_grad_enabled, nn
 from minigrad.tensor import broadcast_shape
-from transformer.cache import AttentionCache
-from transformer.masks import as_mask, causal_mask
-from transformer.positional import RelativePosition
+from transformer.model.cache import AttentionCache
+from transformer.model.masks import as_mask, causal_mask
+from transformer.model.positional import RelativePosition
 
 
 def scaled_dot_product_attention(

@@ -12,21 +12,20 @@ to vocabulary scores (the softmax is left to the loss or the decoding). `Transfo
 decoder alone, without cross-attention: the GPT family's architecture.
 
 Weights of all linear layers start Xavier-uniform (as in the reference implementations and
-PyTorch's ``nn.Transformer``); embeddings start N(0, 1/d_model) (see `transformer.embedding`).
-Both models record their constructor arguments in ``.config``, so ``type(m)(**m.config)`` builds
-an identical architecture (e.g. to load a checkpoint into).
+PyTorch's ``nn.Transformer``); embeddings start N(0, 1/d_model) (see `transformer.model.embedding`).
+Both models are built from one `TransformerConfig` (the settings every layer reads) and record
+their constructor arguments in ``.config``, so ``type(m)(**m.config)`` builds an identical
+architecture (e.g. to load a checkpoint into).
 """
 
+from dataclasses import asdict
+
 from minigrad import Tensor, nn
-from transformer.cache import KVCache
-from transformer.embedding import Embeddings
-from transformer.layers import Decoder, Encoder
-from transformer.positional import relative_positional
-
-
-def _arguments(local_vars: dict) -> dict:
-    """A constructor's arguments from its ``locals()`` (for ``.config``)."""
-    return {k: v for k, v in local_vars.items() if k not in ("self", "__class__")}
+from transformer.model.cache import KVCache
+from transformer.model.config import TransformerConfig
+from transformer.model.embedding import Embeddings
+from transformer.model.layers import Decoder, Encoder
+from transformer.model.positional import relative_positional
 
 
 def _xavier_init_linears(model: nn.Module) -> None:
@@ -36,11 +35,12 @@ def _xavier_init_linears(model: nn.Module) -> None:
             nn.init.xavier_uniform_(module.weight)
 
 
-def _generator(embed: Embeddings, d_model: int, vocab_size: int, tie: bool) -> nn.Linear:
-    """The output layer d_model -> vocabulary, sharing the embedding matrix when ``tie``."""
-    generator = nn.Linear(d_model, vocab_size)
+def _generator(embed: Embeddings, vocab_size: int, config: TransformerConfig) -> nn.Linear:
+    """The output layer d_model -> vocabulary, sharing the embedding matrix when
+    ``config.tie_embeddings``."""
+    generator = nn.Linear(config.d_model, vocab_size)
     nn.init.xavier_uniform_(generator.weight)
-    if tie:
+    if config.tie_embeddings:
         generator.weight = embed.token.weight
     return generator
 
@@ -48,38 +48,36 @@ def _generator(embed: Embeddings, d_model: int, vocab_size: int, tie: bool) -> n
 class Transformer(nn.Module):
     """The encoder-decoder Transformer (§3). Defaults are the paper's base model (Table 3).
 
-    ``positional``: "sinusoidal", "learned", "rope", "alibi" or "none" (`transformer.positional`).
-    ``norm_first``: pre-norm instead of the paper's post-norm (`transformer.layers`).
-    ``tie_embeddings``: share the target embedding and the generator weight.
-    ``max_len``: the longest sequence the "learned" scheme supports (others are unlimited).
+    ``settings`` are the fields of `TransformerConfig`: d_model=512, num_heads=8, d_ff=2048,
+    dropout=0.1, norm_first=False (pre-norm instead of the paper's post-norm), activation="relu",
+    positional="sinusoidal" ("learned", "rope", "alibi" or "none"), tie_embeddings=False (share
+    the target embedding and the generator weight), max_len=512 (for "learned" positions).
     """
 
     def __init__(
         self,
         src_vocab_size: int,
         tgt_vocab_size: int,
-        d_model: int = 512,
-        num_heads: int = 8,
         num_encoder_layers: int = 6,
         num_decoder_layers: int = 6,
-        d_ff: int = 2048,
-        dropout: float = 0.1,
-        positional: str = "sinusoidal",
-        norm_first: bool = False,
-        activation: str = "relu",
-        tie_embeddings: bool = False,
-        max_len: int = 512,
+        **settings,
     ):
         super().__init__()
-        self.config = _arguments(locals())
-        position = relative_positional(positional, d_model // num_heads, num_heads)
-        layer_args = (d_model, num_heads, d_ff, dropout, norm_first, activation, position)
-        self.src_embed = Embeddings(src_vocab_size, d_model, positional, max_len, dropout)
-        self.tgt_embed = Embeddings(tgt_vocab_size, d_model, positional, max_len, dropout)
-        self.encoder = Encoder(num_encoder_layers, *layer_args)
-        self.decoder = Decoder(num_decoder_layers, *layer_args)
+        config = TransformerConfig(**settings)
+        self.config = dict(
+            src_vocab_size=src_vocab_size,
+            tgt_vocab_size=tgt_vocab_size,
+            num_encoder_layers=num_encoder_layers,
+            num_decoder_layers=num_decoder_layers,
+            **asdict(config),
+        )
+        position = relative_positional(config.positional, config.head_dim, config.num_heads)
+        self.src_embed = Embeddings(src_vocab_size, config)
+        self.tgt_embed = Embeddings(tgt_vocab_size, config)
+        self.encoder = Encoder(config, num_encoder_layers, position)
+        self.decoder = Decoder(config, num_decoder_layers, position)
         _xavier_init_linears(self)
-        self.generator = _generator(self.tgt_embed, d_model, tgt_vocab_size, tie_embeddings)
+        self.generator = _generator(self.tgt_embed, tgt_vocab_size, config)
 
     def forward(self, src, tgt_in, src_mask=None, tgt_mask=None) -> Tensor:
         """Teacher-forced logits (batch, tgt_len, tgt_vocab) for int ids src (batch, src_len)
@@ -114,32 +112,17 @@ class Transformer(nn.Module):
 
 class TransformerLM(nn.Module):
     """A decoder-only language model: embeddings, N causal `DecoderLayer`s without
-    cross-attention, and the generator. Same options as `Transformer`."""
+    cross-attention, and the generator. ``settings`` as `Transformer`'s (`TransformerConfig`)."""
 
-    def __init__(
-        self,
-        vocab_size: int,
-        d_model: int = 512,
-        num_heads: int = 8,
-        num_layers: int = 6,
-        d_ff: int = 2048,
-        dropout: float = 0.1,
-        positional: str = "sinusoidal",
-        norm_first: bool = False,
-        activation: str = "relu",
-        tie_embeddings: bool = False,
-        max_len: int = 512,
-    ):
+    def __init__(self, vocab_size: int, num_layers: int = 6, **settings):
         super().__init__()
-        self.config = _arguments(locals())
-        position = relative_positional(positional, d_model // num_heads, num_heads)
-        self.embed = Embeddings(vocab_size, d_model, positional, max_len, dropout)
-        self.decoder = Decoder(
-            num_layers, d_model, num_heads, d_ff, dropout, norm_first, activation, position,
-            cross_attention=False,
-        )  # fmt: skip
+        config = TransformerConfig(**settings)
+        self.config = dict(vocab_size=vocab_size, num_layers=num_layers, **asdict(config))
+        position = relative_positional(config.positional, config.head_dim, config.num_heads)
+        self.embed = Embeddings(vocab_size, config)
+        self.decoder = Decoder(config, num_layers, position, cross_attention=False)
         _xavier_init_linears(self)
-        self.generator = _generator(self.embed, d_model, vocab_size, tie_embeddings)
+        self.generator = _generator(self.embed, vocab_size, config)
 
     def forward(self, ids, mask=None, cache: KVCache | None = None) -> Tensor:
         """Next-token logits (batch, length, vocab) for int ids (batch, length); causal by itself,

@@ -26,10 +26,11 @@ from collections.abc import Callable
 
 import minigrad.nn.functional as F
 from minigrad import Tensor, nn
-from transformer.attention import MultiHeadAttention
-from transformer.cache import KVCache, LayerCache
-from transformer.feedforward import FeedForward
-from transformer.positional import RelativePosition
+from transformer.model.attention import MultiHeadAttention
+from transformer.model.cache import KVCache, LayerCache
+from transformer.model.config import TransformerConfig
+from transformer.model.feedforward import FeedForward
+from transformer.model.positional import RelativePosition
 
 
 def add_and_norm(
@@ -46,13 +47,13 @@ def add_and_norm(
 class _ResidualLayer(nn.Module):
     """What encoder and decoder layers share: Add & Norm and the feed-forward sub-layer."""
 
-    def _add_feed_forward(
-        self, d_model: int, d_ff: int, activation: str, dropout: float, norm_first: bool
-    ) -> None:
-        self.feed_forward = FeedForward(d_model, d_ff, activation, dropout)
-        self.feed_forward_norm = nn.LayerNorm(d_model)
-        self.dropout = nn.Dropout(dropout)
-        self.norm_first = norm_first
+    def _add_feed_forward(self, config: TransformerConfig) -> None:
+        self.feed_forward = FeedForward(
+            config.d_model, config.d_ff, config.activation, config.dropout
+        )
+        self.feed_forward_norm = nn.LayerNorm(config.d_model)
+        self.dropout = nn.Dropout(config.dropout)
+        self.norm_first = config.norm_first
 
     def _residual(self, x: Tensor, sublayer: Callable, norm: nn.LayerNorm) -> Tensor:
         return add_and_norm(x, sublayer, norm, self.dropout, self.norm_first)
@@ -64,23 +65,21 @@ class _ResidualLayer(nn.Module):
         return f"norm_first={self.norm_first}"
 
 
+def _attention(config: TransformerConfig, position: RelativePosition | None = None):
+    """A multi-head attention sub-layer with its LayerNorm, as the config says."""
+    attention = MultiHeadAttention(
+        config.d_model, config.num_heads, config.dropout, position=position
+    )
+    return attention, nn.LayerNorm(config.d_model)
+
+
 class EncoderLayer(_ResidualLayer):
     """Self-attention then feed-forward, each wrapped in Add & Norm (§3.1)."""
 
-    def __init__(
-        self,
-        d_model: int,
-        num_heads: int,
-        d_ff: int,
-        dropout: float = 0.1,
-        norm_first: bool = False,
-        activation: str = "relu",
-        position: RelativePosition | None = None,
-    ):
+    def __init__(self, config: TransformerConfig, position: RelativePosition | None = None):
         super().__init__()
-        self.self_attn = MultiHeadAttention(d_model, num_heads, dropout, position=position)
-        self.self_attn_norm = nn.LayerNorm(d_model)
-        self._add_feed_forward(d_model, d_ff, activation, dropout, norm_first)
+        self.self_attn, self.self_attn_norm = _attention(config, position)
+        self._add_feed_forward(config)
 
     def forward(self, x: Tensor, mask=None) -> Tensor:
         """(batch, src_len, d_model) -> same shape; ``mask`` is the source padding mask."""
@@ -97,24 +96,16 @@ class DecoderLayer(_ResidualLayer):
 
     def __init__(
         self,
-        d_model: int,
-        num_heads: int,
-        d_ff: int,
-        dropout: float = 0.1,
-        norm_first: bool = False,
-        activation: str = "relu",
+        config: TransformerConfig,
         position: RelativePosition | None = None,
         cross_attention: bool = True,
     ):
         super().__init__()
-        self.self_attn = MultiHeadAttention(d_model, num_heads, dropout, position=position)
-        self.self_attn_norm = nn.LayerNorm(d_model)
+        self.self_attn, self.self_attn_norm = _attention(config, position)
+        self.cross_attn = self.cross_attn_norm = None
         if cross_attention:
-            self.cross_attn = MultiHeadAttention(d_model, num_heads, dropout)
-            self.cross_attn_norm = nn.LayerNorm(d_model)
-        else:
-            self.cross_attn = self.cross_attn_norm = None
-        self._add_feed_forward(d_model, d_ff, activation, dropout, norm_first)
+            self.cross_attn, self.cross_attn_norm = _attention(config)
+        self._add_feed_forward(config)
 
     def forward(
         self,
@@ -157,22 +148,11 @@ class Encoder(nn.Module):
     """N encoder layers, plus the final LayerNorm that pre-norm needs (§3.1)."""
 
     def __init__(
-        self,
-        num_layers: int,
-        d_model: int,
-        num_heads: int,
-        d_ff: int,
-        dropout: float = 0.1,
-        norm_first: bool = False,
-        activation: str = "relu",
-        position: RelativePosition | None = None,
+        self, config: TransformerConfig, num_layers: int, position: RelativePosition | None = None
     ):
         super().__init__()
-        self.layers = nn.ModuleList(
-            EncoderLayer(d_model, num_heads, d_ff, dropout, norm_first, activation, position)
-            for _ in range(num_layers)
-        )
-        self.norm = nn.LayerNorm(d_model) if norm_first else None
+        self.layers = nn.ModuleList(EncoderLayer(config, position) for _ in range(num_layers))
+        self.norm = nn.LayerNorm(config.d_model) if config.norm_first else None
 
     def forward(self, x: Tensor, mask=None) -> Tensor:
         """Embedded source (batch, src_len, d_model) -> memory of the same shape."""
@@ -186,31 +166,16 @@ class Decoder(nn.Module):
 
     def __init__(
         self,
+        config: TransformerConfig,
         num_layers: int,
-        d_model: int,
-        num_heads: int,
-        d_ff: int,
-        dropout: float = 0.1,
-        norm_first: bool = False,
-        activation: str = "relu",
         position: RelativePosition | None = None,
         cross_attention: bool = True,
     ):
         super().__init__()
         self.layers = nn.ModuleList(
-            DecoderLayer(
-                d_model,
-                num_heads,
-                d_ff,
-                dropout,
-                norm_first,
-                activation,
-                position,
-                cross_attention,
-            )  # fmt: skip
-            for _ in range(num_layers)
+            DecoderLayer(config, position, cross_attention) for _ in range(num_layers)
         )
-        self.norm = nn.LayerNorm(d_model) if norm_first else None
+        self.norm = nn.LayerNorm(config.d_model) if config.norm_first else None
 
     def forward(
         self,
