@@ -13,11 +13,15 @@ One file (written atomically by `minigrad.save`, no pickle) holds::
 `load_checkpoint(path)` rebuilds the model and tokenizers for `translate`/`evaluate`/`viz`;
 the trainer reads the rest with `read_checkpoint` when resuming. Problems raise
 `CheckpointError` with the path and what is wrong (not a checkpoint, another kind of
-checkpoint, weights that do not fit the stored configuration).
+checkpoint, an entry of the wrong type, settings or tokenizers that do not rebuild, weights that
+do not fit the stored configuration), also for hand-edited files: `restoring` turns the errors
+of rebuilding an entry into one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,8 @@ from transformer.model import Transformer
 
 KIND, VERSION = "transformer-translation", 1
 _REQUIRED = ("config", "model", "src_tokenizer", "tgt_tokenizer")
+# Entries that are dicts with string keys when present ("data" may also be None).
+_DICTS = (*_REQUIRED, "optimizer", "scheduler", "rng", "progress", "data")
 
 
 def save_checkpoint(path: str | Path, **content: Any) -> Path:
@@ -59,29 +65,64 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         )
     if content.get("version") != VERSION:
         raise CheckpointError(
-            f"{path}: translation checkpoint version {content.get('version')} is not supported "
-            f"(this code reads version {VERSION})"
+            f"{path}: translation checkpoint version {content.get('version')!r} is not "
+            f"supported (this code reads version {VERSION})"
         )
     missing = [k for k in _REQUIRED if k not in content]
     if missing:
         raise CheckpointError(f"{path}: checkpoint lacks {', '.join(missing)}")
+    for key in _DICTS:
+        problem = _entry_problem(key, content.get(key)) if key in content else None
+        if problem:
+            raise CheckpointError(
+                f"{path}: the checkpoint's {key!r} {problem} (was the file edited or written by "
+                "other code?)"
+            )
     return content
+
+
+def _entry_problem(key: str, value: Any) -> str | None:
+    """Why `value` cannot be checkpoint entry `key` (a dict with string keys), or None."""
+    if value is None and key == "data":
+        return None
+    if not isinstance(value, dict):
+        return f"is {'None' if value is None else 'a ' + type(value).__name__}, not a dict"
+    wrong = next((k for k in value if not isinstance(k, str)), None)
+    return None if wrong is None else f"has a key that is not a string: {wrong!r}"
+
+
+@contextmanager
+def restoring(path: str | Path, entry: str) -> Iterator[None]:
+    """Turn the errors of rebuilding checkpoint entry `entry` from its stored value (a wrong
+    type or value in a hand-edited file) into a `CheckpointError` naming the file and entry::
+
+        with restoring(path, "optimizer"):
+            optimizer.load_state_dict(content["optimizer"])
+    """
+    try:
+        yield
+    except CheckpointError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
+        raise CheckpointError(
+            f"{path}: the checkpoint's {entry!r} is unreadable: {error}"
+        ) from None
 
 
 def build_from_checkpoint(
     content: dict[str, Any], path: str | Path = "checkpoint"
 ) -> tuple[Transformer, Tokenizer, Tokenizer, TrainConfig]:
     """The model (weights loaded, eval mode), tokenizers and config stored in `content`."""
-    try:
+    with restoring(path, "config"):
         config = TrainConfig.from_dict(content["config"])
+    with restoring(path, "src_tokenizer"):
         src_tokenizer = tokenizer_from_dict(content["src_tokenizer"])
+    with restoring(path, "tgt_tokenizer"):
         tgt_tokenizer = tokenizer_from_dict(content["tgt_tokenizer"])
-    except (TypeError, ValueError) as error:
-        raise CheckpointError(f"{path}: unreadable configuration or tokenizers: {error}") from None
     model = Transformer(**config.model_kwargs(src_tokenizer.vocab_size, tgt_tokenizer.vocab_size))
     try:
         model.load_state_dict(content["model"])
-    except (RuntimeError, TypeError) as error:
+    except (RuntimeError, TypeError, ValueError) as error:
         raise CheckpointError(
             f"{path}: the weights do not fit the model configuration stored with them "
             f"(was the file edited or written by other code?):\n{error}"

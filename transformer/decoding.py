@@ -10,8 +10,11 @@ builds the output one token at a time from `<bos>` until `<eos>` (or a length li
   `<eos>` aside. Among the finished ones the best by *length-normalized* score wins: summed
   log-probabilities always prefer short outputs, so the score is divided by the GNMT length
   penalty ((5 + length) / 6) ** alpha (Wu et al. 2016, eq. 14); alpha = 0 compares raw sums.
-  A sentence is done when it has `beam_size` finished hypotheses. With `beam_size=1` it is
-  exactly greedy decoding.
+  A sentence is done when no live beam can still beat its best finished hypothesis: log-probs
+  are <= 0, so a beam's sum only falls, and the best penalized score it can still reach is
+  its sum divided by the penalty at the shortest or the longest length left (whichever is
+  better for that alpha). So stopping early returns what running every beam to the length
+  limit would. `beam_size=1` is greedy decoding.
 
 Both work on a whole batch of sentences at once and use the decoder's key/value cache
 (`transformer.model.cache.KVCache`), so step t costs O(t) instead of recomputing the prefix:
@@ -148,6 +151,19 @@ class _Beams:
     tokens: list[list[int]]  # (n * k) token lists, row-major
 
 
+@dataclass
+class _Best:
+    """The best finished hypothesis of every sentence so far, by length-penalized score."""
+
+    scores: np.ndarray  # (B,) penalized scores, -inf while a sentence has none
+    tokens: list[list[int]]  # (B) their tokens
+
+    def offer(self, sentence: int, score: float, tokens: list[int]) -> None:
+        """Keep `tokens` if they beat the sentence's best (ties: the earlier one stays)."""
+        if score > self.scores[sentence]:
+            self.scores[sentence], self.tokens[sentence] = score, tokens
+
+
 def beam_search(
     model,
     src: np.ndarray,
@@ -162,16 +178,21 @@ def beam_search(
     """Beam search over a (B, S) batch; returns the best B id lists (without <eos>).
 
     `alpha` is the length-penalty exponent (0: no normalization; larger favours longer output).
-    A sentence is done once it has `beam_size` finished hypotheses; at `max_len` its live
-    beams count as finished. `beam_size=1` gives exactly `greedy_decode`'s output.
+    The result is the finished hypothesis with the best length-penalized score; at `max_len`
+    the live beams count as finished. A sentence stops as soon as no live beam can beat its best
+    finished hypothesis any more (see `_best_reachable`), which returns what running every beam
+    to `max_len` would. `beam_size=1` is `greedy_decode` (a one-wide beam would otherwise go on
+    with the runner-up after the best token is <eos>).
     """
     if beam_size < 1:
         raise ValueError(f"beam_size must be >= 1, got {beam_size}")
+    if beam_size == 1:
+        return greedy_decode(model, src, max_len, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
     src = _check_src(src)
     max_len = default_max_len(src, _model_max_len(model), pad_id) if max_len is None else max_len
     k = beam_size
     batch = len(src)
-    finished: list[list[tuple[float, list[int]]]] = [[] for _ in range(batch)]
+    best = _Best(np.full(batch, -np.inf), [[] for _ in range(batch)])
     was_training = model.training
     model.eval()
     try:
@@ -186,21 +207,33 @@ def beam_search(
             last = np.full(len(rows), bos_id, dtype=np.int64)
             for step in range(1, max_len + 1):
                 log_probs = _log_softmax(_next_logits(model, memory, src_mask, last, cache))
-                keep, last = _advance(beams, log_probs, k, step, alpha, eos_id, finished)
+                keep, last = _advance(beams, log_probs, k, step, max_len, alpha, eos_id, best)
                 if not len(keep):
                     break
                 cache.reorder(keep)
                 memory, src_mask = memory[keep], src_mask[keep]
     finally:
         model.train(was_training)
-    for i, sentence in enumerate(beams.sentences):  # reached max_len: live beams count too
+    penalty = length_penalty(max_len, alpha)
+    for i, sentence in enumerate(beams.sentences):  # reached max_len: the live beams compete
         for j in range(k):
-            if np.isfinite(beams.scores[i, j]) and len(finished[sentence]) < k:
-                tokens = beams.tokens[i * k + j]
-                score = beams.scores[i, j] / length_penalty(len(tokens), alpha)
-                finished[sentence].append((score, tokens))
-    best = [max(hyps, key=lambda h: h[0])[1] for hyps in finished]
-    return _outputs(best)
+            best.offer(sentence, beams.scores[i, j] / penalty, beams.tokens[i * k + j])
+    return _outputs(best.tokens)
+
+
+def _best_reachable(scores: np.ndarray, step: int, max_len: int, alpha: float) -> np.ndarray:
+    """The best length-penalized score that beams with summed log-probs `scores` (after `step`
+    tokens) can still finish with: an upper bound, the stopping test of `beam_search`.
+
+    Log-probs are <= 0, so a sum never rises; the beam ends with between step + 1 (its next
+    token <eos>) and max_len tokens. sum / penalty(length) is monotonic in the length, so the
+    best is at one end: the longest for alpha > 0 (a larger penalty shrinks a negative sum),
+    the shortest for alpha < 0, either for alpha = 0.
+    """
+    shortest = min(step + 1, max_len)
+    return np.maximum(
+        scores / length_penalty(shortest, alpha), scores / length_penalty(max_len, alpha)
+    )
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
@@ -214,8 +247,9 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=1)
 
 
-def _advance(beams: _Beams, log_probs, k, step, alpha, eos_id, finished):
-    """One beam step in place: extend, set finished hypotheses aside, keep the best k live ones.
+def _advance(beams: _Beams, log_probs, k, step, max_len, alpha, eos_id, best: _Best):
+    """One beam step in place: extend, offer finished hypotheses to `best`, keep the best k
+    live ones, and drop the sentences whose live beams cannot beat their best finished one.
 
     Returns the cache rows to keep (parent row of each new beam, done sentences dropped) and
     the new last tokens.
@@ -227,18 +261,17 @@ def _advance(beams: _Beams, log_probs, k, step, alpha, eos_id, finished):
     top_scores = np.take_along_axis(candidates, top, axis=1)
     parent, token = top // vocab, top % vocab
     is_eos = token == eos_id
+    penalty = length_penalty(step, alpha)
     for i, rank in zip(*np.nonzero(is_eos[:, :k]), strict=True):  # <eos> among the best k
-        if np.isfinite(top_scores[i, rank]):
-            sentence = beams.sentences[i]
-            tokens = [*beams.tokens[i * k + parent[i, rank]], eos_id]
-            finished[sentence].append((top_scores[i, rank] / length_penalty(step, alpha), tokens))
+        tokens = [*beams.tokens[i * k + parent[i, rank]], eos_id]
+        best.offer(beams.sentences[i], top_scores[i, rank] / penalty, tokens)
     live_rank = np.cumsum(~is_eos, axis=1) - 1
     chosen = ~is_eos & (live_rank < k)  # exactly k per sentence
     new_parent = parent[chosen].reshape(n, k)
     new_token = token[chosen].reshape(n, k)
     new_scores = top_scores[chosen].reshape(n, k)
-    done = np.array([len(finished[s]) >= k for s in beams.sentences], dtype=bool)
-    live = np.flatnonzero(~done)
+    reachable = _best_reachable(new_scores.max(axis=1), step, max_len, alpha)
+    live = np.flatnonzero(reachable > best.scores[beams.sentences])
     rows = (live[:, None] * k + new_parent[live]).reshape(-1)
     beams.tokens = [
         [*beams.tokens[r], int(t)] for r, t in zip(rows, new_token[live].reshape(-1), strict=True)
