@@ -13,7 +13,7 @@ import pytest
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad import Tensor
+from minigrad import Tensor, nn
 from minigrad.optim import Adam
 from transformer import Transformer, padding_mask
 from transformer.data.tokenizers.base import BOS_ID, EOS_ID, PAD_ID
@@ -36,7 +36,9 @@ class TableModel:
 
     It has the interface the decoders use: `encode`, and `decode` with a `KVCache`, where it
     keeps the prefix of every row as a decoder keeps its keys, so the decoders' reordering of
-    rows (beams) and dropping of finished ones reach it as they reach a real model.
+    rows (beams) and dropping of finished ones reach it as they reach a real model. Greedy
+    decoding asks for `decoder_states` and the `generator` instead: here the states are the
+    probabilities themselves and the generator is the identity.
     """
 
     config = {"max_len": 16}
@@ -44,6 +46,8 @@ class TableModel:
     def __init__(self, next_probs):
         self.next_probs = next_probs
         self.training = False
+        self.generator = nn.Linear(VOCAB, VOCAB, bias=False)
+        self.generator.weight.data[...] = np.eye(VOCAB)
 
     def eval(self):
         return self.train(False)
@@ -60,6 +64,9 @@ class TableModel:
         prefixes, _ = cache.layer(0).self_attn.update(new, new)
         rows = prefixes.data[:, 1:, 0].astype(int)  # every row's tokens after <bos>
         return Tensor(np.stack([self.log_probs(tuple(row)) for row in rows])[:, None, :])
+
+    def decoder_states(self, memory: Tensor, tgt_in: Tensor, src_mask, cache) -> Tensor:
+        return Tensor(np.exp(self.decode(memory, tgt_in, src_mask, cache).data))
 
     def log_probs(self, prefix: tuple[int, ...]) -> np.ndarray:
         """(VOCAB,) log-probabilities of the token after `prefix` (-inf: never)."""

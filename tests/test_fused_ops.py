@@ -82,6 +82,19 @@ def test_attention_composed_when_fusion_is_off():
 
 
 @pytest.mark.parametrize("rows", [6, 40])  # both sides of ops.nn.FEW_ROWS (two product orders)
+def test_linear_returns_row_major_results_and_its_argmax_matches(rows):
+    x, w, b = leaf(rows, 7), leaf(300, 7), leaf(300)
+    y = F.linear(x, w, b)
+    assert y.data.flags.c_contiguous
+    np.testing.assert_array_equal(F.linear_argmax(x, w, b).numpy(), y.numpy().argmax(axis=1))
+    np.testing.assert_array_equal(
+        F.linear_argmax(x, w).numpy(), F.linear(x, w).numpy().argmax(axis=1)
+    )
+    ties = F.linear_argmax(x, minigrad.tensor(np.zeros((5, 7))))  # every score 0: index 0
+    assert ties.dtype == np.int64 and (ties.numpy() == 0).all() and not ties.requires_grad
+
+
+@pytest.mark.parametrize("rows", [6, 40])  # both sides of ops.nn.FEW_ROWS (two product orders)
 def test_linear_composed_when_fusion_is_off(rows):
     x, w, b = leaf(2, rows // 2, 4), leaf(5, 4), leaf(5)
     assert minigrad.gradcheck(lambda *t: F.linear(*t), [x, w, b])

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 import minigrad
-from minigrad import Tensor, kernels
+import minigrad.nn.functional as F
+from minigrad import Tensor
 from transformer.data.tokenizers.base import BOS_ID, EOS_ID, PAD_ID
 from transformer.model.cache import KVCache
 from transformer.model.masks import padding_mask
@@ -63,10 +64,16 @@ def _next_logits(model, memory, src_mask, tokens: np.ndarray, cache: KVCache) ->
     return model.decode(memory, Tensor(tokens[:, None]), src_mask, cache=cache).data[:, -1, :]
 
 
+def _next_greedy(model, memory, src_mask, tokens: np.ndarray, cache: KVCache) -> np.ndarray:
+    """(rows,) the most likely next token after `tokens`, one cached step: the generator's
+    argmax (`F.linear_argmax`), without writing out the (rows, vocab) scores row by row."""
+    states = model.decoder_states(memory, Tensor(tokens[:, None]), src_mask, cache=cache)
+    return F.linear_argmax(states, model.generator.weight, model.generator.bias).data[:, -1]
+
+
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise log-probabilities in float64 (beam scores add many of them), row-major whatever
-    the layout `Linear` gave the logits (the beams' top-k reads rows)."""
-    z = logits.astype(np.float64, order="C")
+    """Row-wise log-probabilities in float64 (beam scores add many of them)."""
+    z = logits.astype(np.float64)
     z = z - z.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
@@ -121,7 +128,7 @@ def greedy_decode(
             lengths = np.zeros(len(src), dtype=np.intp)  # tokens generated per sentence
             tokens = np.full(len(src), bos_id, dtype=np.int64)
             for step in range(max_len):
-                choice = kernels.argmax_rows(_next_logits(model, memory, src_mask, tokens, cache))
+                choice = _next_greedy(model, memory, src_mask, tokens, cache)
                 generated[rows, step] = choice
                 lengths[rows] = step + 1
                 alive = choice != eos_id

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from minigrad import kernels
 from minigrad.fusion import is_fused_enabled
 from minigrad.ops import nn as N
 from minigrad.ops.reductions import normalize_dims
@@ -126,6 +127,25 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         return N.Linear.apply(x, weight)
     return N.Linear.apply(x, weight, bias)
+
+
+def linear_argmax(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """The index of the largest output feature of ``linear(x, weight, bias)``, per row:
+    (..., in) -> (...,) int64, without gradient. Greedy decoding's choice of the next token.
+
+    For a few rows the product runs weight-major (as `Linear` does) and the argmax reads that
+    transposed layout directly (`kernels.argmax_rows`), instead of first copying a wide
+    (rows, vocabulary) result into row-major order. Ties give the first index, as numpy.
+    """
+    _check_linear(x, weight, bias)
+    x2 = x.data.reshape(-1, x.shape[-1])
+    b = None if bias is None else bias.data
+    if len(x2) <= N.FEW_ROWS:
+        ids = kernels.argmax_rows(N.weight_major_linear(x2, weight.data, b).T)
+    else:
+        scores = x2 @ weight.data.T
+        ids = (scores if b is None else scores + b).argmax(axis=1)
+    return Tensor._wrap(ids.reshape(x.shape[:-1]))
 
 
 def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

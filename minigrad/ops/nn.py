@@ -157,15 +157,25 @@ class Embedding(Function):
 
 
 FEW_ROWS = 32
-"""`Linear` computes (W x^T)^T instead of x W^T for at most this many rows (decoding: one row per
-sentence). Same numbers, transposed memory layout: row-wise consumers of wide outputs should use
-`kernels.argmax_rows` and the like, which read that layout fast (docs/performance.md)."""
+"""At most this many rows (decoding: one row per sentence), `Linear` computes the product
+weight-major, (W x^T)^T: the same numbers, but OpenBLAS runs that order faster for a few rows and
+slower for many (benchmarks/bench_linear_order.py)."""
+
+
+def weight_major_linear(x2, weight, bias=None):
+    """W x2^T + b[:, None] for x2 (rows, in): the transpose of x2 W^T + b, of shape (out, rows),
+    as BLAS computes it fastest for a few rows (`FEW_ROWS`); the bias add is contiguous."""
+    y = weight @ x2.T
+    if bias is not None:
+        kernels.add_row_bias(y, bias.astype(y.dtype, copy=False))
+    return y
 
 
 class Linear(Function):
     """y = x @ W^T + b for x (..., in), W (out, in):  dx = g @ W,  dW = g^T x,  db = sum(g).
 
-    Leading dimensions are flattened into one so each product is a single 2-D BLAS call.
+    Leading dimensions are flattened into one so each product is a single 2-D BLAS call (taken
+    weight-major for a few rows, see `FEW_ROWS`; the result is row-major either way).
     """
 
     def forward(self, x, weight, bias=None):
@@ -173,10 +183,7 @@ class Linear(Function):
         self.x2 = x.reshape(-1, x.shape[-1])
         self.weight = weight
         if len(self.x2) <= FEW_ROWS:
-            y = weight @ self.x2.T  # OpenBLAS is faster in this order here (FEW_ROWS)
-            if bias is not None:
-                kernels.add_row_bias(y, bias.astype(y.dtype, copy=False))  # (out, rows)
-            y = y.T
+            y = np.ascontiguousarray(weight_major_linear(self.x2, weight, bias).T)
         else:
             y = self.x2 @ weight.T
             if bias is not None:
