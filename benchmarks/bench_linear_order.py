@@ -2,7 +2,7 @@
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_linear_order.py
 
-Both give the same numbers; OpenBLAS runs them as different kernels. `minigrad.ops.nn.Linear`
+Both give the same numbers; OpenBLAS runs them as different kernels. `minigrad.ops.neural.Linear`
 takes (W x^T)^T for at most `FEW_ROWS` rows (decoding feeds one row per sentence) and x W^T
 otherwise. This prints both timings (median µs, bias add included) per (rows, in, out) as JSON,
 and both again followed by the row-wise argmax of greedy decoding: (W x^T)^T leaves the result
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import machine_info, time_call  # noqa: E402
 
 from minigrad import kernels  # noqa: E402
-from minigrad.ops.nn import FEW_ROWS  # noqa: E402
+from minigrad.ops.neural import FEW_ROWS  # noqa: E402
 
 SHAPES = [  # (rows, in_features, out_features)
     (32, 64, 64), (32, 64, 256), (32, 256, 64), (32, 64, 1000),  # tiny decoding step

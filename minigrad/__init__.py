@@ -22,7 +22,12 @@ from minigrad.creation import (
     zeros,
     zeros_like,
 )
-from minigrad.functions import (
+from minigrad.fusion import fused, is_fused_enabled, set_fused
+from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.random import manual_seed
+from minigrad.serialization import load, save
+from minigrad.tensor import Tensor, float32, float64, int64
+from minigrad.toplevel import (
     argmax,
     cat,
     chunk,
@@ -45,11 +50,6 @@ from minigrad.functions import (
     topk,
     where,
 )
-from minigrad.fusion import fused, is_fused_enabled, set_fused
-from minigrad.gradcheck import GradcheckError, gradcheck
-from minigrad.random import manual_seed
-from minigrad.serialization import load, save
-from minigrad.tensor import Tensor, float32, float64, int64
 
 __all__ = [
     "arange", "argmax", "cat", "chunk", "clamp", "detect_anomaly", "enable_grad", "exp", "float32",

@@ -81,7 +81,7 @@ def test_attention_composed_when_fusion_is_off():
     np.testing.assert_allclose(weights.numpy(), fused_weights.numpy(), atol=1e-12)
 
 
-@pytest.mark.parametrize("rows", [6, 40])  # both sides of ops.nn.FEW_ROWS (two product orders)
+@pytest.mark.parametrize("rows", [6, 40])  # both sides of ops.neural.FEW_ROWS (two product orders)
 def test_linear_returns_row_major_results_and_its_argmax_matches(rows):
     x, w, b = leaf(rows, 7), leaf(300, 7), leaf(300)
     y = F.linear(x, w, b)
@@ -94,7 +94,7 @@ def test_linear_returns_row_major_results_and_its_argmax_matches(rows):
     assert ties.dtype == np.int64 and (ties.numpy() == 0).all() and not ties.requires_grad
 
 
-@pytest.mark.parametrize("rows", [6, 40])  # both sides of ops.nn.FEW_ROWS (two product orders)
+@pytest.mark.parametrize("rows", [6, 40])  # both sides of ops.neural.FEW_ROWS (two product orders)
 def test_linear_composed_when_fusion_is_off(rows):
     x, w, b = leaf(2, rows // 2, 4), leaf(5, 4), leaf(5)
     assert minigrad.gradcheck(lambda *t: F.linear(*t), [x, w, b])

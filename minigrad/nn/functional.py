@@ -1,6 +1,6 @@
 """Stateless neural-network functions (``import minigrad.nn.functional as F``), as in PyTorch.
 
-Each is one graph node with a hand-written backward (see `minigrad.ops.nn`). The fused ones
+Each is one graph node with a hand-written backward (see `minigrad.ops.neural`). The fused ones
 (``linear``, ``linear_relu``, ``linear_to_heads``, ``heads_to_linear``, ``add_layer_norm``,
 ``attention``) also own their composed version: with fused ops switched off
 (`minigrad.fused(False)`) they record the small ops they stand for instead, one by one. Callers
@@ -13,7 +13,7 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.fusion import is_fused_enabled
-from minigrad.ops import nn as N
+from minigrad.ops import neural as N
 from minigrad.ops.reductions import normalize_dims
 from minigrad.tensor import Tensor
 

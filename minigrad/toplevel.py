@@ -1,6 +1,8 @@
-"""Module-level functions mirroring ``torch.cat``, ``torch.where`` and friends.
+"""The package's top-level functions, mirroring ``torch.cat``, ``torch.where`` and friends.
 
 Each one is the same op as the Tensor method of the same name, callable as ``minigrad.exp(x)``.
+(Not to be confused with `minigrad.nn.functional`, the ``F.*`` neural-network functions, or with
+`minigrad.autograd.Function`, the base class of every op.)
 """
 
 import numpy as np
