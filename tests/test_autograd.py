@@ -9,6 +9,7 @@ from helpers import leaf
 
 import minigrad
 import minigrad.nn.functional as F
+from minigrad import autograd
 
 
 def test_gradients_accumulate_across_uses_and_backward_calls():
@@ -37,6 +38,25 @@ def test_second_backward_through_freed_graph_raises_unless_retained():
     np.testing.assert_allclose(x.grad.numpy(), 4 * np.exp([1.0, 2.0]), rtol=1e-6)
     with pytest.raises(RuntimeError, match="second time"):
         y.backward()
+
+
+def test_a_partly_freed_graph_raises_before_touching_any_gradient():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    w = minigrad.tensor([3.0, 4.0], requires_grad=True)
+    shared = x.exp()
+    shared.sum().backward()  # frees the Exp node
+    with pytest.raises(autograd.GraphFreedError, match="Exp was already freed"):
+        (shared * w).sum().backward()
+    assert w.grad is None  # the Mul before the freed Exp did not run either
+
+
+def test_topological_order_puts_inputs_first_and_can_include_constants():
+    x = minigrad.tensor([1.0], requires_grad=True)
+    c = minigrad.tensor([2.0])
+    y = x * c
+    z = y + x
+    assert autograd.topological_order(z) == [x, y, z]
+    assert autograd.topological_order(z, every_input=True) == [x, c, y, z]
 
 
 def test_backward_on_tensor_without_grad_raises():

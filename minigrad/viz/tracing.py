@@ -29,23 +29,11 @@ _FREED = (
 
 
 def _walk(root: Tensor) -> list[Tensor]:
-    """Every tensor of the graph behind ``root``, each after its inputs (iterative DFS)."""
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
-            order.append(tensor)
-            continue
-        if id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        stack.append((tensor, True))
-        fn = tensor._ctx
-        if fn is not None:
-            if fn.parents is None:
-                raise RuntimeError(_FREED)
-            stack.extend((p, False) for p in reversed(fn.parents) if id(p) not in seen)
-    return order
+    """Every tensor of the graph behind ``root``, constants included, each after its inputs."""
+    try:
+        return autograd.topological_order(root, every_input=True)
+    except autograd.GraphFreedError:
+        raise RuntimeError(_FREED) from None
 
 
 def _node(i: int, tensor: Tensor, name: str | None) -> Node:
