@@ -1,6 +1,8 @@
-"""The autograd machinery: accumulation, graph freeing, hooks, no_grad, anomaly mode, depth."""
+"""The autograd machinery: accumulation, graph freeing, hooks, no_grad, anomaly mode, depth,
+backward observers."""
 
 import gc
+import threading
 import weakref
 
 import numpy as np
@@ -170,3 +172,66 @@ def test_intermediate_used_twice_receives_all_its_gradient_before_propagating():
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
     a = leaf(3)
     assert minigrad.gradcheck(lambda t: (lambda u: u * u.exp() + u.sum())(t.tanh()), [a])
+
+
+# ---- observers: the extension point of backward -----------------------------------------------
+def _neuron():
+    x = minigrad.tensor([1.0, 2.0, 3.0], dtype=np.float64)
+    w = minigrad.tensor([0.5, -1.0, 0.25], dtype=np.float64, requires_grad=True)
+    b = minigrad.tensor(0.5, dtype=np.float64, requires_grad=True)
+    return w, b, ((w * x).sum() + b).tanh()
+
+
+def test_an_observer_sees_every_node_with_its_gradients_before_it_is_freed():
+    w, b, out = _neuron()
+    seen = []
+
+    def observer(fn, grad, input_grads):
+        assert fn.parents is not None and len(input_grads) == len(fn.parents)
+        seen.append((type(fn).__name__, grad.copy(), input_grads))
+
+    with autograd.observe(observer) as registered:
+        out.backward()
+    assert registered is observer
+    assert [name for name, _, _ in seen] == ["Tanh", "Add", "Sum", "Mul"]
+    (_, g_tanh, _), (_, g_add, (_, g_b)), _, (_, _, (g_w, g_x)) = seen
+    assert g_tanh == 1.0 and g_add == pytest.approx(1 - out.item() ** 2)
+    np.testing.assert_allclose(g_b, b.grad.data)
+    np.testing.assert_allclose(g_w, w.grad.data)
+    assert g_x is None  # x needs no gradient
+
+
+def test_an_observer_is_removed_when_its_block_ends_even_on_error():
+    calls = []
+    with autograd.observe(lambda *a: calls.append(1)):
+        _neuron()[2].backward()
+    assert len(calls) == 4
+    with pytest.raises(KeyError), autograd.observe(lambda *a: calls.append(1)):
+        raise KeyError
+    _neuron()[2].backward()
+    assert len(calls) == 4
+
+
+def test_observers_nest():
+    outer, inner = [], []
+    with autograd.observe(lambda fn, g, gs: outer.append(type(fn).__name__)):
+        with autograd.observe(lambda fn, g, gs: inner.append(type(fn).__name__)):
+            _neuron()[2].backward()
+        _neuron()[2].backward()
+    assert len(inner) == 4 and len(outer) == 8
+
+
+def test_observers_belong_to_the_thread_that_registered_them():
+    main, other = [], []
+
+    def backward_in_another_thread():
+        with autograd.observe(lambda *a: other.append(1)):
+            _neuron()[2].backward()
+
+    with autograd.observe(lambda *a: main.append(1)):
+        thread = threading.Thread(target=backward_in_another_thread)
+        thread.start()
+        thread.join()
+        assert (main, len(other)) == ([], 4)
+        _neuron()[2].backward()
+    assert (len(main), len(other)) == (4, 4)

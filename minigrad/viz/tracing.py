@@ -95,15 +95,13 @@ def trace(tensor: Tensor, model=None, names=None) -> Trace:
 
 
 class _Recorder:
-    """Wraps each node's backward for one pass, summarising the gradients that go through it.
-
-    The wrapper is an instance attribute that shadows the class's ``backward``; it is removed
-    when the pass ends (backward without retain_graph clears it together with the node).
-    """
+    """Observes one backward pass (`autograd.observe`), summarising the gradients that go
+    through each node and edge."""
 
     def __init__(self, trace: Trace, tensors: list[Tensor]):
-        self.trace, self.tensors = trace, tensors
+        self.trace = trace
         self.ids = {id(t): i for i, t in enumerate(tensors)}
+        self.nodes = {t._ctx: i for i, t in enumerate(tensors) if t._ctx is not None}
         self.edges = {(e.src, e.dst, e.slot): e for e in trace.edges}
         self.leaf_sums: dict[int, object] = {}
         self.blocks_by_skip: dict[int, list[int]] = {}
@@ -111,27 +109,8 @@ class _Recorder:
             self.blocks_by_skip.setdefault(block.skip, []).append(k)
         self.sublayer_sums: dict[int, object] = {}
 
-    def install(self) -> None:
-        for i, t in enumerate(self.tensors):
-            fn = t._ctx
-            if fn is not None:
-                fn.backward = self._wrap(i, fn, fn.backward)
-
-    def remove(self) -> None:
-        for t in self.tensors:
-            if t._ctx is not None:
-                t._ctx.__dict__.pop("backward", None)
-
-    def _wrap(self, i: int, fn, original):
-        def backward(grad):
-            input_grads = original(grad)
-            as_tuple = input_grads if isinstance(input_grads, tuple) else (input_grads,)
-            self._record(i, fn, grad, as_tuple)
-            return input_grads
-
-        return backward
-
-    def _record(self, i: int, fn, grad, input_grads) -> None:
+    def __call__(self, fn, grad, input_grads) -> None:
+        i = self.nodes[fn]
         self.trace.nodes[i].grad = GradStats.of(grad)
         flows = zip(fn.parents, fn.needs_input_grad, input_grads, strict=False)
         for slot, (parent, needs, g) in enumerate(flows):
@@ -170,10 +149,7 @@ def trace_backward(loss: Tensor, gradient=None, retain_graph: bool = False, mode
     tensors = _walk(loss)
     result = _build(tensors, model, labels)
     recorder = _Recorder(result, tensors)
-    recorder.install()
-    try:
+    with autograd.observe(recorder):
         autograd.backward(loss, gradient, retain_graph)
-    finally:
-        recorder.remove()
     recorder.finish()
     return result
