@@ -192,8 +192,11 @@ def attention(
     scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
     mask = mask.data if isinstance(mask, Tensor) else mask
     inputs = (q, k, v) if bias is None else (q, k, v, bias)
-    out, node = N.Attention.apply_with_node(*inputs, mask=mask, scale=scale, dropout_p=dropout_p)
-    return out, Tensor._wrap(node.weights)
+    weights = []  # Attention.forward appends W here: a side output, outside the graph
+    out = N.Attention.apply(
+        *inputs, mask=mask, scale=scale, dropout_p=dropout_p, weights_out=weights
+    )
+    return out, Tensor._wrap(weights[0])
 
 
 def _reduce(loss: Tensor, reduction: str, count=None) -> Tensor:
