@@ -1,5 +1,5 @@
 """The autograd machinery: accumulation, graph freeing, hooks, no_grad, anomaly mode, depth,
-backward observers."""
+backward observers and scopes."""
 
 import gc
 import threading
@@ -120,6 +120,19 @@ def test_detect_anomaly_names_the_op_in_forward_and_backward():
             z.backward()
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_names_the_module_that_ran_the_op_even_without_recording():
+    class Logs(minigrad.nn.Module):
+        def forward(self, x):
+            return x.log()
+
+    model = minigrad.nn.Sequential(Logs())
+    x = minigrad.tensor([-1.0, 1.0], requires_grad=True)
+    message = "Log produced NaN/inf in its forward pass in '0'"
+    with minigrad.detect_anomaly(), minigrad.no_grad(), pytest.raises(RuntimeError, match=message):
+        model(x)
+
+
 def test_graph_ten_thousand_ops_deep_backpropagates_without_recursion_error():
     x = minigrad.tensor(1.0, dtype=np.float64, requires_grad=True)
     y = x
@@ -235,3 +248,14 @@ def test_observers_belong_to_the_thread_that_registered_them():
         assert (main, len(other)) == ([], 4)
         _neuron()[2].backward()
     assert (len(main), len(other)) == (4, 4)
+
+
+def test_set_scope_labels_the_nodes_recorded_until_it_is_set_back():
+    x = minigrad.tensor([1.0], requires_grad=True)
+    previous = autograd.set_scope("block")
+    try:
+        inside = x * 2
+    finally:
+        assert autograd.set_scope(previous) == "block"
+    assert inside.grad_fn.scope == "block"
+    assert (x * 2).grad_fn.scope is None and autograd.current_scope() is None

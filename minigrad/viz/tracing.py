@@ -42,7 +42,7 @@ def _node(i: int, tensor: Tensor, name: str | None) -> Node:
     value = float(tensor.data.reshape(-1)[0]) if tensor.data.size == 1 else None
     common = dict(shape=tuple(tensor.shape), dtype=str(tensor.dtype), grad=grad, value=value)
     if fn is not None:
-        return Node(i, OP, type(fn).__name__, module=fn.module, name=name, **common)
+        return Node(i, OP, type(fn).__name__, module=fn.scope, name=name, **common)
     if isinstance(tensor, Parameter):
         return Node(i, PARAM, "Parameter", name=name or tensor.name, ops=0, **common)
     kind = INPUT if tensor.requires_grad else CONSTANT
