@@ -123,7 +123,7 @@ class Tensor:
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self
-        return Cast.apply(self, dtype=dtype)
+        return E.Cast.apply(self, dtype=dtype)
 
     float = lambda self: self.to(np.float32)  # noqa: E731
     double = lambda self: self.to(np.float64)  # noqa: E731
@@ -455,20 +455,6 @@ class Tensor:
     def contiguous(self):
         """Return self: minigrad does not expose memory layout."""
         return self
-
-
-autograd.Tensor = Tensor
-
-
-class Cast(autograd.Function):
-    """out = a converted to another dtype;  da = g converted back."""
-
-    def forward(self, a, dtype=None):
-        self.dtype = a.dtype
-        return a.astype(dtype)
-
-    def backward(self, g):
-        return g.astype(self.dtype)
 
 
 def _shape_args(shape) -> tuple:

@@ -1,6 +1,8 @@
-"""The autograd machinery: accumulation, graph freeing, hooks, no_grad, anomaly mode, depth."""
+"""The autograd machinery: accumulation, graph freeing, hooks, no_grad, anomaly mode, depth,
+backward observers and scopes."""
 
 import gc
+import threading
 import weakref
 
 import numpy as np
@@ -9,6 +11,7 @@ from helpers import leaf
 
 import minigrad
 import minigrad.nn.functional as F
+from minigrad import autograd
 
 
 def test_gradients_accumulate_across_uses_and_backward_calls():
@@ -37,6 +40,25 @@ def test_second_backward_through_freed_graph_raises_unless_retained():
     np.testing.assert_allclose(x.grad.numpy(), 4 * np.exp([1.0, 2.0]), rtol=1e-6)
     with pytest.raises(RuntimeError, match="second time"):
         y.backward()
+
+
+def test_a_partly_freed_graph_raises_before_touching_any_gradient():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    w = minigrad.tensor([3.0, 4.0], requires_grad=True)
+    shared = x.exp()
+    shared.sum().backward()  # frees the Exp node
+    with pytest.raises(autograd.GraphFreedError, match="Exp was already freed"):
+        (shared * w).sum().backward()
+    assert w.grad is None  # the Mul before the freed Exp did not run either
+
+
+def test_topological_order_puts_inputs_first_and_can_include_constants():
+    x = minigrad.tensor([1.0], requires_grad=True)
+    c = minigrad.tensor([2.0])
+    y = x * c
+    z = y + x
+    assert autograd.topological_order(z) == [x, y, z]
+    assert autograd.topological_order(z, every_input=True) == [x, c, y, z]
 
 
 def test_backward_on_tensor_without_grad_raises():
@@ -98,6 +120,19 @@ def test_detect_anomaly_names_the_op_in_forward_and_backward():
             z.backward()
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_names_the_module_that_ran_the_op_even_without_recording():
+    class Logs(minigrad.nn.Module):
+        def forward(self, x):
+            return x.log()
+
+    model = minigrad.nn.Sequential(Logs())
+    x = minigrad.tensor([-1.0, 1.0], requires_grad=True)
+    message = "Log produced NaN/inf in its forward pass in '0'"
+    with minigrad.detect_anomaly(), minigrad.no_grad(), pytest.raises(RuntimeError, match=message):
+        model(x)
+
+
 def test_graph_ten_thousand_ops_deep_backpropagates_without_recursion_error():
     x = minigrad.tensor(1.0, dtype=np.float64, requires_grad=True)
     y = x
@@ -150,3 +185,77 @@ def test_intermediate_used_twice_receives_all_its_gradient_before_propagating():
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
     a = leaf(3)
     assert minigrad.gradcheck(lambda t: (lambda u: u * u.exp() + u.sum())(t.tanh()), [a])
+
+
+# ---- observers: the extension point of backward -----------------------------------------------
+def _neuron():
+    x = minigrad.tensor([1.0, 2.0, 3.0], dtype=np.float64)
+    w = minigrad.tensor([0.5, -1.0, 0.25], dtype=np.float64, requires_grad=True)
+    b = minigrad.tensor(0.5, dtype=np.float64, requires_grad=True)
+    return w, b, ((w * x).sum() + b).tanh()
+
+
+def test_an_observer_sees_every_node_with_its_gradients_before_it_is_freed():
+    w, b, out = _neuron()
+    seen = []
+
+    def observer(fn, grad, input_grads):
+        assert fn.parents is not None and len(input_grads) == len(fn.parents)
+        seen.append((type(fn).__name__, grad.copy(), input_grads))
+
+    with autograd.observe(observer) as registered:
+        out.backward()
+    assert registered is observer
+    assert [name for name, _, _ in seen] == ["Tanh", "Add", "Sum", "Mul"]
+    (_, g_tanh, _), (_, g_add, (_, g_b)), _, (_, _, (g_w, g_x)) = seen
+    assert g_tanh == 1.0 and g_add == pytest.approx(1 - out.item() ** 2)
+    np.testing.assert_allclose(g_b, b.grad.data)
+    np.testing.assert_allclose(g_w, w.grad.data)
+    assert g_x is None  # x needs no gradient
+
+
+def test_an_observer_is_removed_when_its_block_ends_even_on_error():
+    calls = []
+    with autograd.observe(lambda *a: calls.append(1)):
+        _neuron()[2].backward()
+    assert len(calls) == 4
+    with pytest.raises(KeyError), autograd.observe(lambda *a: calls.append(1)):
+        raise KeyError
+    _neuron()[2].backward()
+    assert len(calls) == 4
+
+
+def test_observers_nest():
+    outer, inner = [], []
+    with autograd.observe(lambda fn, g, gs: outer.append(type(fn).__name__)):
+        with autograd.observe(lambda fn, g, gs: inner.append(type(fn).__name__)):
+            _neuron()[2].backward()
+        _neuron()[2].backward()
+    assert len(inner) == 4 and len(outer) == 8
+
+
+def test_observers_belong_to_the_thread_that_registered_them():
+    main, other = [], []
+
+    def backward_in_another_thread():
+        with autograd.observe(lambda *a: other.append(1)):
+            _neuron()[2].backward()
+
+    with autograd.observe(lambda *a: main.append(1)):
+        thread = threading.Thread(target=backward_in_another_thread)
+        thread.start()
+        thread.join()
+        assert (main, len(other)) == ([], 4)
+        _neuron()[2].backward()
+    assert (len(main), len(other)) == (4, 4)
+
+
+def test_set_scope_labels_the_nodes_recorded_until_it_is_set_back():
+    x = minigrad.tensor([1.0], requires_grad=True)
+    previous = autograd.set_scope("block")
+    try:
+        inside = x * 2
+    finally:
+        assert autograd.set_scope(previous) == "block"
+    assert inside.grad_fn.scope == "block"
+    assert (x * 2).grad_fn.scope is None and autograd.current_scope() is None

@@ -40,6 +40,14 @@ def test_attention_matches_composed_ops_and_gradients(with_bias):
     assert minigrad.gradcheck(lambda *t: F.attention(*t[:3], mask, bias=_at(t, 3))[0], inputs)
 
 
+def test_attention_returns_its_weights_without_a_graph_too():
+    q, k, v = leaf(1, 3, 4), leaf(1, 5, 4), leaf(1, 5, 2)
+    with minigrad.no_grad():
+        out, weights = F.attention(q, k, v)
+    assert out.grad_fn is None
+    np.testing.assert_allclose(weights.numpy(), _composed_attention(q, k, v)[1].numpy())
+
+
 def _at(items, i):
     return items[i] if len(items) > i else None
 

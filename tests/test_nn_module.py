@@ -190,7 +190,7 @@ def _graph_modules(root):
         if t._ctx is None or id(t) in seen:
             continue
         seen.add(id(t))
-        found.setdefault(type(t._ctx).__name__, set()).add(t._ctx.module)
+        found.setdefault(type(t._ctx).__name__, set()).add(t._ctx.scope)
         stack.extend(t._ctx.parents)
     return found
 
@@ -232,7 +232,7 @@ def test_parameter_names_are_set_on_a_root_call():
 
 def test_functional_ops_outside_modules_record_no_module():
     x = minigrad.ones(2, requires_grad=True)
-    assert F.relu(x)._ctx.module is None
+    assert F.relu(x)._ctx.scope is None
 
 
 # ---- repr -------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 import minigrad
 import minigrad.nn as nn
-from minigrad import viz
+from minigrad import autograd, viz
 
 
 class Block(nn.Module):
@@ -121,6 +121,21 @@ def test_trace_backward_leaves_no_instrumentation_and_frees_like_backward():
     assert "backward" not in vars(loss._ctx) and loss._ctx.parents is not None
     viz.trace_backward(loss)
     assert loss._ctx.parents is None
+
+
+def test_trace_backward_observes_the_pass_and_patches_no_backward():
+    _, loss = micrograd_expression()
+    ops = {type(t._ctx) for t in autograd.topological_order(loss) if t._ctx is not None}
+    originals = {op: op.backward for op in ops}
+    seen = []
+
+    def spy(fn, grad, input_grads):  # runs next to viz's own observer, during the pass
+        assert "backward" not in vars(fn) and type(fn).backward is originals[type(fn)]
+        seen.append(type(fn).__name__)
+
+    with autograd.observe(spy):
+        viz.trace_backward(loss)
+    assert seen == ["Mul", "Add", "Mul"]
 
 
 def test_constants_are_traced_but_hidden_by_default():

@@ -222,8 +222,11 @@ def attention(
     if not is_fused_enabled():
         return _composed_attention(q, k, v, mask, scale, dropout_p, bias)
     inputs = (q, k, v) if bias is None else (q, k, v, bias)
-    out, node = N.Attention.apply_with_node(*inputs, mask=mask, scale=scale, dropout_p=dropout_p)
-    return out, Tensor._wrap(node.weights)
+    weights = []  # Attention.forward appends W here: a side output, outside the graph
+    out = N.Attention.apply(
+        *inputs, mask=mask, scale=scale, dropout_p=dropout_p, weights_out=weights
+    )
+    return out, Tensor._wrap(weights[0])
 
 
 def _composed_attention(q, k, v, mask, scale, dropout_p, bias) -> tuple[Tensor, Tensor]:

@@ -3,8 +3,9 @@
 Assigning a `Parameter` or a Module as an attribute registers it, so ``parameters()``,
 ``state_dict()`` and ``train()``/``eval()`` reach the whole tree. Calling a module runs its
 ``forward`` inside a *module scope*: every op recorded there remembers the module's dotted path
-(``encoder.layers.0.self_attn``) on its graph node (``Function.module``), which `minigrad.viz`
-uses to group the graph by module.
+(``encoder.layers.0.self_attn``) on its graph node (``fn.scope``, set through
+`minigrad.autograd.set_scope`), which `minigrad.viz` uses to group the graph by module and
+``detect_anomaly`` names in its errors.
 
 Paths are given by the outermost module call: calling a module that is not inside another
 module's forward (and has not been named by an enclosing model yet) names its whole tree, its
@@ -18,7 +19,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from minigrad.autograd import current_module, enter_module
+from minigrad.autograd import current_scope, set_scope
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
@@ -114,13 +115,13 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
     def __call__(self, *args, **kwargs):
-        if self._named_at != _structure[0] and current_module() is None:
+        if self._named_at != _structure[0] and current_scope() is None:
             self._name_tree()
-        previous = enter_module(self._path or type(self).__name__)
+        previous = set_scope(self._path or type(self).__name__)  # plain calls: cheaper than `with`
         try:
             return self.forward(*args, **kwargs)
         finally:
-            enter_module(previous)
+            set_scope(previous)
 
     def _name_tree(self) -> None:
         """Give every sub-module and parameter its dotted path. Done by an outermost call, and

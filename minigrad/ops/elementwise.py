@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic, unary math and selection.
+"""Elementwise ops: arithmetic, unary math, selection and dtype casts.
 
 Each class states its forward formula and the gradient it sends back. Binary ops broadcast like
 numpy (and PyTorch); their gradients are summed back to each input's shape by `unbroadcast`.
@@ -245,3 +245,14 @@ class Where(Function):
 
 def _cast(grad, like):
     return None if grad is None else grad.astype(like.dtype, copy=False)
+
+
+class Cast(Function):
+    """out = a converted to another dtype;  da = g converted back."""
+
+    def forward(self, a, dtype=None):
+        self.dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g):
+        return g.astype(self.dtype)

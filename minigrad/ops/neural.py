@@ -260,14 +260,18 @@ class Attention(Function):
     give W = 0), out = dropout(W) v. With Wd = dropout(W) and G the incoming gradient:
     dv = Wd^T G,  dWd = G v^T,  dW = dropout_backward(dWd),  dS = scale * W * (dW - rowsum(dW W))
     (S = q k^T),  dq = dS k,  dk = dS^T q,  dbias = dS / scale.
+
+    ``weights_out``, a list, receives W (a side output outside the graph, for visualisation).
     """
 
-    def forward(self, q, k, v, bias=None, mask=None, scale=1.0, dropout_p=0.0):
+    def forward(self, q, k, v, bias=None, mask=None, scale=1.0, dropout_p=0.0, weights_out=None):
         self.q, self.k, self.v, self.scale, self.dropout_p = q, k, v, scale, dropout_p
         scores = np.matmul(q, k.swapaxes(-1, -2))
         if bias is not None:
             scores = scores + bias * np.asarray(1 / scale, dtype=scores.dtype)
         self.weights = kernels.masked_softmax_forward(scores, scale, mask)
+        if weights_out is not None:
+            weights_out.append(self.weights)
         self.attended = self.weights
         if dropout_p:
             self.attended, self.keep = kernels.dropout_forward(self.weights, dropout_p)

@@ -29,23 +29,11 @@ _FREED = (
 
 
 def _walk(root: Tensor) -> list[Tensor]:
-    """Every tensor of the graph behind ``root``, each after its inputs (iterative DFS)."""
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
-            order.append(tensor)
-            continue
-        if id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        stack.append((tensor, True))
-        fn = tensor._ctx
-        if fn is not None:
-            if fn.parents is None:
-                raise RuntimeError(_FREED)
-            stack.extend((p, False) for p in reversed(fn.parents) if id(p) not in seen)
-    return order
+    """Every tensor of the graph behind ``root``, constants included, each after its inputs."""
+    try:
+        return autograd.topological_order(root, every_input=True)
+    except autograd.GraphFreedError:
+        raise RuntimeError(_FREED) from None
 
 
 def _node(i: int, tensor: Tensor, name: str | None) -> Node:
@@ -54,7 +42,7 @@ def _node(i: int, tensor: Tensor, name: str | None) -> Node:
     value = float(tensor.data.reshape(-1)[0]) if tensor.data.size == 1 else None
     common = dict(shape=tuple(tensor.shape), dtype=str(tensor.dtype), grad=grad, value=value)
     if fn is not None:
-        return Node(i, OP, type(fn).__name__, module=fn.module, name=name, **common)
+        return Node(i, OP, type(fn).__name__, module=fn.scope, name=name, **common)
     if isinstance(tensor, Parameter):
         return Node(i, PARAM, "Parameter", name=name or tensor.name, ops=0, **common)
     kind = INPUT if tensor.requires_grad else CONSTANT
@@ -107,15 +95,13 @@ def trace(tensor: Tensor, model=None, names=None) -> Trace:
 
 
 class _Recorder:
-    """Wraps each node's backward for one pass, summarising the gradients that go through it.
-
-    The wrapper is an instance attribute that shadows the class's ``backward``; it is removed
-    when the pass ends (backward without retain_graph clears it together with the node).
-    """
+    """Observes one backward pass (`autograd.observe`), summarising the gradients that go
+    through each node and edge."""
 
     def __init__(self, trace: Trace, tensors: list[Tensor]):
-        self.trace, self.tensors = trace, tensors
+        self.trace = trace
         self.ids = {id(t): i for i, t in enumerate(tensors)}
+        self.nodes = {t._ctx: i for i, t in enumerate(tensors) if t._ctx is not None}
         self.edges = {(e.src, e.dst, e.slot): e for e in trace.edges}
         self.leaf_sums: dict[int, object] = {}
         self.blocks_by_skip: dict[int, list[int]] = {}
@@ -123,27 +109,8 @@ class _Recorder:
             self.blocks_by_skip.setdefault(block.skip, []).append(k)
         self.sublayer_sums: dict[int, object] = {}
 
-    def install(self) -> None:
-        for i, t in enumerate(self.tensors):
-            fn = t._ctx
-            if fn is not None:
-                fn.backward = self._wrap(i, fn, fn.backward)
-
-    def remove(self) -> None:
-        for t in self.tensors:
-            if t._ctx is not None:
-                t._ctx.__dict__.pop("backward", None)
-
-    def _wrap(self, i: int, fn, original):
-        def backward(grad):
-            input_grads = original(grad)
-            as_tuple = input_grads if isinstance(input_grads, tuple) else (input_grads,)
-            self._record(i, fn, grad, as_tuple)
-            return input_grads
-
-        return backward
-
-    def _record(self, i: int, fn, grad, input_grads) -> None:
+    def __call__(self, fn, grad, input_grads) -> None:
+        i = self.nodes[fn]
         self.trace.nodes[i].grad = GradStats.of(grad)
         flows = zip(fn.parents, fn.needs_input_grad, input_grads, strict=False)
         for slot, (parent, needs, g) in enumerate(flows):
@@ -182,10 +149,7 @@ def trace_backward(loss: Tensor, gradient=None, retain_graph: bool = False, mode
     tensors = _walk(loss)
     result = _build(tensors, model, labels)
     recorder = _Recorder(result, tensors)
-    recorder.install()
-    try:
+    with autograd.observe(recorder):
         autograd.backward(loss, gradient, retain_graph)
-    finally:
-        recorder.remove()
     recorder.finish()
     return result
