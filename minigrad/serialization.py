@@ -61,8 +61,9 @@ MAX_DEPTH = 64
 MAX_HEADER_BYTES = 16 * 2**20
 """Largest header (tensor table and structure) `load` reads, and `save` writes. Parsing JSON
 in Python can take up to 25 times its size in memory (a list of empty dicts), so this caps that
-near 400 MB (safetensors' own limit, 100 MB, would allow 2.5 GB). The translation checkpoints of this
-project's tests have headers of about 40 kB; a larger vocabulary adds some 10 bytes a token."""
+near 400 MB (safetensors' own limit, 100 MB, would allow 2.5 GB). The translation checkpoints
+of this project's tests have headers of about 40 kB; a larger vocabulary adds some 10 bytes a
+token."""
 
 _DTYPES = {
     "BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "U16": np.uint16, "I16": np.int16,
