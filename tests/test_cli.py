@@ -212,6 +212,8 @@ def parse_error(capsys, *argv) -> str:
         (["translate", "--checkpoint", "c", "--max-len", "-5"], "--max-len: must be >= 1, got -5"),
         (["translate", "--checkpoint", "c", "--batch-size", "0"], "--batch-size: must be >= 1"),
         (["translate", "--checkpoint", "c", "--length-penalty", "nan"], "expected a finite"),
+        (["viz", "--checkpoint", "c", "--sentence", "1", "--depth", "0"], "--depth: must be >= 1"),
+        (["viz", "--checkpoint", "c", "--sentence", "1", "--max-nodes", "0"], "--max-nodes: must"),
     ],
 )  # fmt: skip
 def test_options_out_of_range_are_refused_naming_the_option(argv, message, capsys):
@@ -358,3 +360,17 @@ def test_train_help_is_grouped_with_one_default_per_option():
     for action in train._actions:
         assert (action.help or "").count("(default:") <= 1, action.help
         assert "(default: None)" not in (action.help or ""), action.help
+
+
+def test_viz_refuses_module_paths_that_name_nothing(checkpoint, tmp_path, capsys):
+    from transformer import visualize
+
+    out = tmp_path / "viz"
+    argv = ["--checkpoint", checkpoint, "--sentence", "12", "--out", str(out)]
+    err = error_of(capsys, "viz", *argv, "--expand", "encoder.layerz.0")
+    assert "expand 'encoder.layerz.0' names no module of the model" in err
+    assert not out.exists()
+    with pytest.raises(SystemExit, match="2"):  # the stand-alone entry point too
+        visualize.main([*argv, "--max-nodes", "0"])
+    assert capsys.readouterr().err.startswith("error: argument --max-nodes: must be >= 1")
+    assert build_parser().parse_args(["viz", *argv[:4]]).out == "runs/viz"  # not the cwd

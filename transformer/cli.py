@@ -61,7 +61,7 @@ _READERS = {"int": (int, "an integer"), "float": (_finite_float, "a finite numbe
             "str": (str, "a string")}  # fmt: skip
 
 
-def _option_type(kind: str, check: Callable[[Any], str | None]) -> Callable[[str], Any]:
+def option_type(kind: str, check: Callable[[Any], str | None]) -> Callable[[str], Any]:
     """An argparse `type`: read the text as `kind` ("int", "float", "str"), then `check` it.
 
     Either failure is an argparse error naming the option (`argument --beam-size: must be >= 1,
@@ -113,7 +113,7 @@ def _add_config_options(groups: dict[str, argparse._ArgumentGroup]) -> None:
             else:
                 check = partial(setting_problem, name)
                 groups[title].add_argument(
-                    _option_name(name), type=_option_type(setting_kind(name), check), help=help_text
+                    _option_name(name), type=option_type(setting_kind(name), check), help=help_text
                 )
 
 
@@ -192,12 +192,12 @@ def input_normalizer(config: TrainConfig):
 
 def _decoding_options(parser: argparse.ArgumentParser) -> None:
     """The options translate and evaluate share: the checkpoint and how to decode."""
-    positive = _option_type("int", at_least(1))
+    positive = option_type("int", at_least(1))
     parser.add_argument("--checkpoint", required=True, help="checkpoint file written by train")
     parser.add_argument("--beam-size", type=positive, default=1, help="1: greedy (default)")
     parser.add_argument(
         "--length-penalty",
-        type=_option_type("float", lambda value: None),
+        type=option_type("float", lambda value: None),
         default=0.6,
         help="beam search alpha (default 0.6)",
     )
@@ -341,11 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--src", type=Path, help="or: a source file (line-aligned with --ref)")
     evaluate.add_argument("--ref", type=Path, help="the reference translations of --src")
     evaluate.add_argument(
-        "--limit", type=_option_type("int", at_least(1)), help="evaluate only the first N pairs"
+        "--limit", type=option_type("int", at_least(1)), help="evaluate only the first N pairs"
     )
     evaluate.add_argument(
         "--samples",
-        type=_option_type("int", at_least(0)),
+        type=option_type("int", at_least(0)),
         default=10,
         help="sample translations shown (default 10)",
     )
