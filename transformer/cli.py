@@ -153,24 +153,37 @@ def _given_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train (or resume) and print where everything was written."""
+    """Train (or resume) and print where everything was written.
+
+    Exit status 0; 130 after Ctrl-C (with the command that resumes); 1 if training diverged.
+    """
     from transformer.training import Trainer
 
     settings = _given_settings(args)
-    common = dict(progress_bar=not args.no_progress)
+    common = dict(progress_bar=not args.no_progress, overwrite=args.overwrite)
     if args.resume:
-        trainer = Trainer.resume(args.resume, args.out, overrides=settings, **common)
+        trainer = Trainer.resume(
+            args.resume,
+            args.out,
+            overrides=settings,
+            accept_data_change=args.accept_data_change,
+            **common,
+        )
     else:
         config = TrainConfig(**settings)
-        trainer = Trainer(config, args.out or "runs/train", overwrite=args.overwrite, **common)
+        trainer = Trainer(config, args.out or "runs/train", **common)
     summary = trainer.train()
     print(
         f"stopped after {summary['steps']} steps ({summary['stopped']}), "
         f"{summary['train_seconds']:.0f} s of training"
     )
     for key in ("best_checkpoint", "last_checkpoint", "log", "plot"):
-        print(f"  {key.replace('_', ' ')}: {summary[key]}")
-    return 130 if summary["stopped"] == "interrupted" else 0
+        if Path(summary[key]).is_file():  # a diverged run may have saved no checkpoint
+            print(f"  {key.replace('_', ' ')}: {summary[key]}")
+    if summary["stopped"] == "interrupted":
+        print(f"interrupted: resume with --resume {summary['last_checkpoint']}")
+        return 130
+    return 1 if summary["stopped"] == "diverged" else 0
 
 
 # ---- translate and evaluate ---------------------------------------------------------------------
@@ -237,8 +250,10 @@ def cmd_translate(args: argparse.Namespace) -> int:
     """Print one translation per input sentence."""
     from transformer.checkpoint import load_checkpoint
     from transformer.decoding import translate
+    from transformer.integrity import require_finite_weights
 
     model, src_tok, tgt_tok, config = load_checkpoint(args.checkpoint)
+    require_finite_weights(model, args.checkpoint)
     clean = input_normalizer(config)
     sentences = [clean(s) for s in _read_sentences(args)]
     for line in translate(model, src_tok, tgt_tok, sentences, **_decoding_kwargs(args)):
@@ -246,8 +261,11 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluation_pairs(args: argparse.Namespace, config: TrainConfig) -> tuple[list[Pair], str]:
-    """The pairs to evaluate on, and a name for them."""
+def _evaluation_pairs(
+    args: argparse.Namespace, config: TrainConfig, trained_on: dict[str, Any] | None
+) -> tuple[list[Pair], str]:
+    """The pairs to evaluate on, and a name for them; `trained_on` is the checkpoint's data
+    fingerprint (a warning if its own split's data changed since)."""
     if args.pairs:
         clean = input_normalizer(config)
         pairs = [
@@ -261,19 +279,31 @@ def _evaluation_pairs(args: argparse.Namespace, config: TrainConfig) -> tuple[li
         read = read_aligned(args.src, args.ref, MAX_INPUT_BYTES)
         pairs = [Pair(clean(s), clean(t)) for s, t in read]
         return pairs, f"{args.src} -> {args.ref}"
+    from transformer.integrity import data_change, data_fingerprint
     from transformer.training import load_splits
 
     splits = load_splits(config)
+    change = data_change(trained_on, data_fingerprint(config.data, config.data_options))
+    if change:
+        warnings.warn(
+            f"{args.checkpoint} was trained on {config.data}, which has changed since "
+            f"({change}): its {args.split} split may differ from the one held out in training "
+            "and overlap the pairs it trained on",
+            stacklevel=1,
+        )
     return getattr(splits, args.split), f"{config.data} {args.split} split"
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Print BLEU, chrF, exact match (and teacher-forced scores) with sample translations."""
-    from transformer.checkpoint import load_checkpoint
+    from transformer.checkpoint import build_from_checkpoint, read_checkpoint
     from transformer.evaluation import evaluate, format_scores
+    from transformer.integrity import require_finite_weights
 
-    model, src_tok, tgt_tok, config = load_checkpoint(args.checkpoint)
-    pairs, name = _evaluation_pairs(args, config)
+    content = read_checkpoint(args.checkpoint)
+    model, src_tok, tgt_tok, config = build_from_checkpoint(content, args.checkpoint)
+    require_finite_weights(model, args.checkpoint)
+    pairs, name = _evaluation_pairs(args, config, content.get("data"))
     if args.limit:
         pairs = pairs[: args.limit]
     result = evaluate(model, src_tok, tgt_tok, pairs, **_decoding_kwargs(args))
@@ -306,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a translation model (or --resume one)")
     train.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT")
+    train.add_argument(
+        "--accept-data-change",
+        action="store_true",
+        help="with --resume: continue although the data files changed since CKPT",
+    )
     groups = {title: train.add_argument_group(title) for title in sections()}
     output = groups["output"]
     output.add_argument("--out", help="output directory (default: runs/train)")
