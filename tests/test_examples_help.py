@@ -25,8 +25,8 @@ def example_parser(path: Path, monkeypatch) -> argparse.ArgumentParser:
     def capture(parser, args=None, namespace=None):
         raise _Parsed(parser)
 
-    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", capture)
-    with pytest.raises(_Parsed) as parsed:
+    with monkeypatch.context() as patch, pytest.raises(_Parsed) as parsed:
+        patch.setattr(argparse.ArgumentParser, "parse_args", capture)
         module.main([])
     return parsed.value.args[0]
 
