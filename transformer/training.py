@@ -451,8 +451,10 @@ class Trainer:
                     self.bad_steps = 0
                     window.add(loss, batch.num_tgt_tokens, seconds, grad_norm)
                     bar.set_postfix(window.postfix(self._lr()), refresh=False)
-                elif self._skipped(loss, grad_norm) >= MAX_BAD_STEPS:
-                    return "diverged"
+                else:  # the update was skipped
+                    self._note_skipped(loss, grad_norm)
+                    if self.bad_steps >= MAX_BAD_STEPS:
+                        return "diverged"
                 bar.update()
                 due = state.step % config.log_every == 0 or state.batch == len(batches)
                 if due and window.steps:
@@ -466,8 +468,9 @@ class Trainer:
             bar.close()
         return None
 
-    def _skipped(self, loss: float, grad_norm: float) -> int:
-        """Note a step whose update was skipped; return how many were skipped in a row."""
+    def _note_skipped(self, loss: float, grad_norm: float) -> None:
+        """Log a step whose update was skipped, count it; at MAX_BAD_STEPS in a row, say why
+        the run stops."""
         self.bad_steps += 1
         step = self.state.step
         self.log.write(
@@ -481,7 +484,6 @@ class Trainer:
                 f"{self.bad_steps} steps in a row (their updates were skipped), so this model is "
                 f"not saved; the learning rate ({self.config.lr:g}) may be too high"
             )
-        return self.bad_steps
 
     def _weights_finite(self) -> bool:
         """True if every weight is a finite number; if not, says so."""
