@@ -287,8 +287,7 @@ class Trainer:
                 "the change knowingly (accept_data_change=True; command line: "
                 "--accept-data-change)"
             )
-        trainer.model.load_state_dict(content["model"])  # they fit: build_from_checkpoint
-        require_finite_weights(trainer.model, path)
+        trainer.model.load_state_dict(content["model"])  # fit and finite: build_from_checkpoint
         with restoring(path, "optimizer"):
             trainer.optimizer.load_state_dict(content["optimizer"])
         with restoring(path, "scheduler"):
