@@ -412,10 +412,14 @@ def failure_line(failure: BaseException) -> tuple[str, int] | None:
     """The line to print and the exit status for a failure that is not a bug, else None.
 
     The rule of the module docstring: bad input (`ValueError`), the file system (`OSError`)
-    and memory end in one `error: ...` line and status 2, Ctrl-C in `interrupted` and 130.
+    and memory end in one `error: ...` line and status 2, Ctrl-C in `interrupted` and 130. A
+    reader that stopped reading our output (`translate ... | head`) is no error: no line, and
+    the status of a process ended by SIGPIPE, 141.
     """
     if isinstance(failure, KeyboardInterrupt):
         return "interrupted", 130
+    if isinstance(failure, BrokenPipeError):
+        return "", 141
     if isinstance(failure, MemoryError):
         details = f" ({failure})" if str(failure) else ""
         return f"error: out of memory{details}: a smaller model, batch or input needs less", 2
@@ -440,7 +444,10 @@ def main(argv: list[str] | None = None) -> int:
         if ending is None or os.environ.get("TRANSFORMER_TRACEBACK"):
             raise
         line, status = ending
-        print(line, file=sys.stderr)
+        if isinstance(failure, BrokenPipeError):  # and nothing more to flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        else:
+            print(line, file=sys.stderr)
         return status
     finally:
         warnings.formatwarning = previous
