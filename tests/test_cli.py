@@ -1,6 +1,7 @@
 """`python -m transformer`: the happy path as real subprocesses, mistakes as one-line errors."""
 
 import errno
+import fcntl
 import io
 import json
 import os
@@ -374,3 +375,21 @@ def test_viz_refuses_module_paths_that_name_nothing(checkpoint, tmp_path, capsys
         visualize.main([*argv, "--max-nodes", "0"])
     assert capsys.readouterr().err.startswith("error: argument --max-nodes: must be >= 1")
     assert build_parser().parse_args(["viz", *argv[:4]]).out == "runs/viz"  # not the cwd
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_SETPIPE_SZ"), reason="needs Linux pipes")
+def test_a_reader_that_stops_reading_is_no_error(checkpoint, tmp_path):
+    sentences = tmp_path / "many.txt"
+    sentences.write_text("".join(f"{i}\n" for i in range(3000)), encoding="utf-8")
+    command = ["translate", "--checkpoint", checkpoint, "--file", str(sentences)]
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)  # smaller than the output
+    process = subprocess.Popen(
+        [sys.executable, "-m", "transformer", *command],
+        stdout=write_end, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    os.close(write_end)
+    with os.fdopen(read_end) as output:
+        output.readline()  # then stop reading, as `| head -1` does
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 141 and stderr == ""
