@@ -85,6 +85,17 @@ def test_dataset_options_are_checked_against_the_loader(tmp_path):
     assert "max_train" in dataset_options(write(tmp_path / "p.tsv", "a\tb\n" * 5))
 
 
+def test_dataset_options_that_leave_no_training_pairs_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="num_train must be >= 1"):
+        load_dataset("reverse", num_train=0)
+    with pytest.raises(ValueError, match="num_train must be >= 1"):
+        load_dataset("numbers-en-fr", num_train=0)
+    pairs = write(tmp_path / "p.tsv", "a\tb\n" * 10)
+    for max_train in (0, -5):  # -5 kept all but the last 5 pairs
+        with pytest.raises(DataError, match=f"max_train must be >= 1 .*, got {max_train}"):
+            load_dataset(pairs, num_valid=1, num_test=1, max_train=max_train)
+
+
 def test_dataset_options_from_text_follow_the_loaders_types(tmp_path):
     texts = {"num_train": "20", "symbols": "123", "valid_fraction": "0.1"}
     assert parse_options("reverse", texts) == {
