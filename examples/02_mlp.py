@@ -65,7 +65,7 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, default=0.01, help="Adam learning rate")
     parser.add_argument("--points", type=int, default=400, help="training points per class")
     parser.add_argument("--save-every", type=int, default=250, help="checkpoint interval")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of data and initialisation")
     return parser.parse_args(argv)
 
 

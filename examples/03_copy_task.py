@@ -94,17 +94,23 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--norm-first", action="store_true", help="pre-norm instead of post-norm")
     parser.add_argument("--positional", default="sinusoidal",
-                        choices=["sinusoidal", "learned", "rope", "alibi"])  # fmt: skip
-    parser.add_argument("--steps", type=int, default=600)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--d-model", type=int, default=64)
-    parser.add_argument("--heads", type=int, default=4)
-    parser.add_argument("--d-ff", type=int, default=128)
-    parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--dropout", type=float, default=0.0)
-    parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate")
-    parser.add_argument("--warmup", type=int, default=60)
-    parser.add_argument("--seed", type=int, default=0)
+                        choices=["sinusoidal", "learned", "rope", "alibi"],
+                        help="position scheme (default: sinusoidal)")  # fmt: skip
+    options = [  # (option, type, default, help)
+        ("--steps", int, 600, "Adam steps"),
+        ("--batch-size", int, 32, "sequences per batch"),
+        ("--d-model", int, 64, "model width"),
+        ("--heads", int, 4, "attention heads"),
+        ("--d-ff", int, 128, "feed-forward hidden width"),
+        ("--layers", int, 2, "encoder layers and decoder layers (each)"),
+        ("--dropout", float, 0.0, "dropout probability"),
+        ("--lr", float, 3e-3, "peak learning rate"),
+        ("--warmup", int, 60, "warmup steps"),
+        ("--seed", int, 0, "seed of the data, initialisation and dropout"),
+    ]
+    for option, kind, default, help_text in options:
+        parser.add_argument(option, type=kind, default=default,
+                            help=f"{help_text} (default: {default})")  # fmt: skip
     args = parser.parse_args(argv)
 
     start = time.perf_counter()

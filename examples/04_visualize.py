@@ -1,6 +1,7 @@
 """Reproduce the pictures of docs/visualization.md with `minigrad.viz`.
 
-    python examples/04_visualize.py                   # writes docs/figures/viz_*
+    python examples/04_visualize.py                   # writes runs/visualize/viz_*
+    python examples/04_visualize.py --out docs/figures   # regenerates the pictures of the docs
     python examples/04_visualize.py --out /tmp/viz --steps 150
 
 1. a micrograd-sized expression, every node with its gradient;
@@ -118,8 +119,10 @@ def attention(out: Path, steps: int) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default="docs/figures", help="where to write the pictures")
-    parser.add_argument("--steps", type=int, default=300, help="copy-task training steps")
+    parser.add_argument("--out", default="runs/visualize",
+                        help="where to write the pictures (default: runs/visualize)")  # fmt: skip
+    parser.add_argument("--steps", type=int, default=300,
+                        help="copy-task training steps (default: 300)")  # fmt: skip
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

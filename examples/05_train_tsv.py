@@ -19,6 +19,10 @@ mark: `best.ckpt`, the one with the best validation BLEU so far (what `python -m
 evaluate --checkpoint OUT/best.ckpt` scores, and the headline figure), and the model as it is at
 that moment (`last`). The scores go to `OUT/bleu_by_minute.json` and a plot
 `OUT/bleu_by_minute.png`.
+
+Ctrl-C stops training after the current step and saves `OUT/last.ckpt`; the marks reached
+before it are scored and written, the interrupted one is not (press Ctrl-C twice to quit at
+once).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 
 from transformer.checkpoint import load_checkpoint
@@ -73,15 +78,19 @@ def plot(points: list[dict], out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    """Train in stages, score the test split at each time mark; 130 if interrupted."""
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("pairs", type=Path, help="tab-separated file of sentence pairs")
-    parser.add_argument("--minutes", type=float, nargs="+", default=[2, 5, 10])
-    parser.add_argument("--out", type=Path, default=Path("runs/tsv"))
+    parser.add_argument("--minutes", type=float, nargs="+", default=[2, 5, 10],
+                        help="time marks: minutes of training steps (default: 2 5 10)")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=Path("runs/tsv"),
+                        help="output directory (default: runs/tsv)")  # fmt: skip
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
     args = parser.parse_args(argv)
 
     points = []
     trainer = None
+    interrupted = False
     for minutes in sorted(args.minutes):
         if trainer is None:
             config = tatoeba_config(args.pairs, minutes)
@@ -91,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
                                      overrides={"time_budget": 60 * minutes},
                                      progress_bar=args.progress)  # fmt: skip
         summary = trainer.train()
+        if summary["stopped"] == "interrupted":
+            print(f"interrupted before the {minutes:g}-minute mark (step {summary['steps']}): "
+                  f"not scored; the model so far is in {args.out / 'last.ckpt'}")  # fmt: skip
+            interrupted = True
+            break
         last = evaluate(trainer.model, trainer.src_tokenizer, trainer.tgt_tokenizer,
                         trainer.splits.test, teacher_forcing=False)  # fmt: skip
         model, src_tokenizer, tgt_tokenizer, _ = load_checkpoint(args.out / "best.ckpt")
@@ -104,11 +118,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{format_scores(last.scores)}")  # fmt: skip
         for src, ref, hyp in result.samples(3):
             print(f"   {src}  ->  {hyp}   (reference: {ref})")
-    (args.out / "bleu_by_minute.json").write_text(json.dumps(points, indent=1) + "\n")
-    plot(points, args.out / "bleu_by_minute.png")
-    print(f"wrote {args.out / 'bleu_by_minute.json'} and {args.out / 'bleu_by_minute.png'}")
-    return 0
+    if points:
+        (args.out / "bleu_by_minute.json").write_text(json.dumps(points, indent=1) + "\n")
+        plot(points, args.out / "bleu_by_minute.png")
+        print(f"wrote {args.out / 'bleu_by_minute.json'} and {args.out / 'bleu_by_minute.png'}")
+    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:  # the second Ctrl-C
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None

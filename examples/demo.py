@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-budget", type=float, default=120.0,
                         help="seconds of training steps (default 120)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("demo_output"), help="output directory")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the whole run (default 0)")
     parser.add_argument("--quick", action="store_true", help="tiny model and data, for tests")
     args = parser.parse_args(argv)
     if args.quick and args.time_budget == parser.get_default("time_budget"):
@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     steps, seconds = summary["steps"], summary["train_seconds"]
     print(f"trained {steps} steps ({summary['epochs']:.1f} epochs) in {seconds:.0f} s "
           f"({summary['stopped']})")  # fmt: skip
+    if summary["stopped"] == "interrupted":
+        print(f"interrupted: no test scores; the model so far is in {summary['last_checkpoint']}")
+        return 130
 
     best = Path(summary["best_checkpoint"])
     model, src_tok, tgt_tok, _ = load_checkpoint(best)
@@ -131,4 +134,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:  # the second Ctrl-C
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None

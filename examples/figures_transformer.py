@@ -1,6 +1,9 @@
-"""Draw the figures of docs/transformer.md into docs/figures/ (matplotlib, no display needed).
+"""Draw the figures of docs/transformer.md (matplotlib, no display needed).
 
-    python examples/figures_transformer.py            # about a minute: trains two copy models
+    python examples/figures_transformer.py            # into runs/figures_transformer/
+    python examples/figures_transformer.py --out docs/figures   # regenerates the docs' figures
+
+About a minute: it trains two copy models.
 
 transformer_sinusoidal.png   the sinusoidal position table (§3.5)
 transformer_masks.png        a causal mask, a padding mask and their combination
@@ -122,9 +125,16 @@ def copy_figures(loss_path: Path, attention_path: Path, steps: int) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Draw the figures of docs/transformer.md.")
-    parser.add_argument("--out", type=Path, default=HERE.parent / "docs" / "figures")
-    parser.add_argument("--steps", type=int, default=600, help="copy-task training steps")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/figures_transformer"),
+        help="where to write the figures (default: runs/figures_transformer)",
+    )
+    parser.add_argument(
+        "--steps", type=int, default=600, help="copy-task training steps (default: 600)"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     sinusoidal_figure(args.out / "transformer_sinusoidal.png")

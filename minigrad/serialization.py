@@ -61,8 +61,9 @@ MAX_DEPTH = 64
 MAX_HEADER_BYTES = 16 * 2**20
 """Largest header (tensor table and structure) `load` reads, and `save` writes. Parsing JSON
 in Python can take up to 25 times its size in memory (a list of empty dicts), so this caps that
-near 400 MB (safetensors' own limit, 100 MB, would allow 2.5 GB). The translation checkpoints of this
-project's tests have headers of about 40 kB; a larger vocabulary adds some 10 bytes a token."""
+near 400 MB (safetensors' own limit, 100 MB, would allow 2.5 GB). The translation checkpoints
+of this project's tests have headers of about 40 kB; a larger vocabulary adds some 10 bytes a
+token."""
 
 _DTYPES = {
     "BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "U16": np.uint16, "I16": np.int16,
@@ -87,18 +88,14 @@ def save(obj, path) -> None:
     root = _encode(obj, tensors, ())
     crcs = {name: zlib.crc32(array) for name, array in tensors.items()}
     structure = json.dumps({"format": FORMAT, "version": VERSION, "crc32": crcs, "root": root})
-    _atomic_write(path, lambda tmp: _write(tmp, tensors, structure))
-
-
-def _write(tmp: str, tensors: dict, structure: str) -> None:
-    safetensors.numpy.save_file(tensors, tmp, metadata={META: structure})
-    with open(tmp, "rb") as f:
-        header = int.from_bytes(f.read(8), "little")
+    data = safetensors.numpy.save(tensors, metadata={META: structure})
+    header = int.from_bytes(data[:8], "little")
     if header > MAX_HEADER_BYTES:
         raise ValueError(
             f"save(): the checkpoint's header would take {header} bytes, more than the "
             f"{MAX_HEADER_BYTES} that load() accepts; store long lists of numbers as numpy arrays"
         )
+    _atomic_write(path, data)
 
 
 def _where(path: tuple) -> str:
@@ -160,19 +157,17 @@ def _add(array: np.ndarray, tensors: dict, path: tuple) -> str:
     return name
 
 
-def _atomic_write(path: str, write) -> None:
-    """Run ``write(tmp)`` to fill a new temporary file ``tmp`` next to ``path``, then rename it
-    over ``path``."""
+def _atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` to a new temporary file next to ``path``, flush it to disk, then rename it
+    over ``path``: a reader sees the old file or the new one, never a partial one."""
     folder = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
     try:
-        write(tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

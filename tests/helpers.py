@@ -1,4 +1,33 @@
-"""Shared test helpers: random float64 leaves."""
+"""Shared test helpers: random float64 leaves, and tolerances stated from the arithmetic.
+
+Why tolerances are computed, not picked: a sum, dot product, matrix product, norm or softmax row
+is rounded in an order that depends on the BLAS kernel OpenBLAS picks for the CPU (Haswell,
+SkylakeX, Zen, or an older core type that OPENBLAS_CORETYPE selects), on the vector width Numba
+and numpy compile for, on the number of BLAS threads and on numpy's pairwise blocking. A
+tolerance that "passed here" can fail on the next machine (issue 15: a float32 norm over a million
+entries, 1.2e-6 off on an AMD EPYC against rel=1e-6). So the tolerances below hold for *any*
+summation order; u is the unit roundoff (2**-24 for float32, 2**-53 for float64):
+
+- ``gamma(n) = n u / (1 - n u)``: n chained roundings change a value by at most this relative
+  amount (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., Lemma 3.1).
+- A sum of n terms, in any order (any tree of additions has depth <= n - 1), or a dot product of
+  length n (one more rounding for the products; an FMA only removes roundings):
+  ``|computed - exact| <= gamma(n) * sum(|terms|)`` (Higham, eq. 3.5 and section 4.2). For terms
+  of one sign (squares, exponentials) sum(|terms|) is the sum itself: a relative bound.
+- Two computations of the same quantity in different orders (our kernel against the numpy
+  reference, fused against composed, cached against full) each obey the bound: they may differ
+  by twice it.
+- For very long sums gamma(n) is pessimistic (6 % at n = 10**6), but it is the bound that holds:
+  the sqrt(n) u estimates for random rounding errors (Higham and Mary, 2019) assume errors of
+  mean zero, and a float32 running sum swallows every term below half its ulp, always in the
+  same direction (a sequential float32 sum of 10**6 squares is 4.4e-4 off). Long sums are
+  better tested exactly: data whose partial sums are all representable (small integers below
+  2**24 in float32) make any order exact.
+
+Comparisons that stay exact (``==``, ``assert_array_equal``) are ones that run the same code on
+the same shapes twice in one process (determinism, causality, masking), or whose arithmetic is
+exact (small integers, powers of two, copies).
+"""
 
 import numpy as np
 
@@ -13,3 +42,57 @@ def leaf(*shape, positive=False, requires_grad=True):
     if positive:
         data = np.abs(data) + 0.5
     return minigrad.tensor(data, dtype=np.float64, requires_grad=requires_grad)
+
+
+def unit_roundoff(dtype=np.float32):
+    """u: half the distance from 1.0 to the next float (2**-24 for float32, 2**-53 for float64)."""
+    return float(np.finfo(dtype).eps) / 2
+
+
+def gamma(n, dtype=np.float32):
+    """Higham's gamma_n = n u / (1 - n u): the largest relative change of n chained roundings."""
+    nu = n * unit_roundoff(dtype)
+    assert nu < 1, f"gamma({n}) is unbounded in {np.dtype(dtype).name}"
+    return nu / (1 - nu)
+
+
+def sum_tolerance(n, magnitude=1.0, dtype=np.float32):
+    """Worst-case |computed - exact| of a sum or dot product of n terms in `dtype`, summed in any
+    order (any BLAS kernel, vector width, thread split): gamma(n) * magnitude, where `magnitude`
+    is sum(|terms|) (a scalar or an array of them, one per result)."""
+    return gamma(n, dtype) * np.asarray(magnitude, dtype=np.float64)
+
+
+def float32_sum_tolerance(n, magnitude=1.0):
+    """`sum_tolerance` in float32: gamma_n (u = 2**-24) times sum(|terms|)."""
+    return sum_tolerance(n, magnitude, np.float32)
+
+
+def matmul_tolerance(a, b, bias=None):
+    """Elementwise worst-case error of a @ b (+ bias) computed in the result's dtype, in any
+    order: gamma(k + 1) * (|a| @ |b| + |bias|), k the inner dimension (Higham eq. 3.5; the bias
+    is one more addition). Computed in float64 from the inputs as given."""
+    a, b = np.asarray(a), np.asarray(b)
+    dtype = np.result_type(a, b) if bias is None else np.result_type(a, b, np.asarray(bias))
+    k = a.shape[-1]
+    magnitude = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
+    if bias is not None:
+        magnitude = magnitude + np.abs(np.asarray(bias, dtype=np.float64))
+    return gamma(k + 1, dtype) * magnitude
+
+
+def assert_within(actual, expected, bound, err_msg=""):
+    """|actual - expected| <= bound elementwise (bound: a scalar or an array that broadcasts);
+    the message names the worst entry and how far past its bound it is."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, f"shape {actual.shape} != {expected.shape}"
+    error = np.abs(actual - expected)
+    bound = np.broadcast_to(np.asarray(bound, dtype=np.float64), error.shape)
+    if not (error <= bound).all():
+        worst = np.unravel_index(np.argmax(error - bound), error.shape)
+        raise AssertionError(
+            f"{err_msg}: |{actual[worst]!r} - {expected[worst]!r}| = {error[worst]:.3g} exceeds "
+            f"the bound {bound[worst]:.3g} at {worst} ({int((error > bound).sum())} of "
+            f"{error.size} entries)"
+        )

@@ -1,10 +1,16 @@
-"""Bad input gets a clear error naming the op and the shapes."""
+"""Bad input gets a clear error naming what is wrong: the op and the shapes (minigrad), the
+setting or the dataset option (transformer)."""
+
+import re
 
 import numpy as np
 import pytest
 
 import minigrad
 import minigrad.nn.functional as F
+from transformer.config import TrainConfig
+from transformer.data import DataError, load_dataset
+from transformer.data.registry import dataset_options, parse_options
 
 
 def test_broadcast_mismatch_names_op_and_shapes():
@@ -44,3 +50,69 @@ def test_other_shape_errors():
         F.embedding(minigrad.tensor([1, 4]), minigrad.zeros(4, 2))
     with pytest.raises(ValueError, match="mask"):
         minigrad.zeros(2, 3).masked_fill(minigrad.tensor([[True], [False], [True]]), 0.0)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"max_steps": 0}, "max_steps must be >= 1, got 0"),
+        ({"num_encoder_layers": -1}, "num_encoder_layers must be >= 0, got -1"),
+        ({"lr": float("nan")}, "lr must be a finite number, got nan"),
+        ({"time_budget": -1.0}, "time_budget must be > 0, got -1.0"),
+        ({"d_model": 128.0}, "d_model must be an integer, got 128.0"),
+        ({"dropout": "0.1"}, "dropout must be a number, got '0.1'"),
+        ({"tie_embeddings": 1}, "tie_embeddings must be true or false, got 1"),
+        ({"epochs": None}, "epochs must be given, got None"),
+        ({"monitor": "accuracy"}, "monitor must be one of ('chrf', 'bleu', 'exact_match', 'loss')"),
+    ],
+)  # fmt: skip
+def test_train_config_checks_every_setting_naming_the_field(settings, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        TrainConfig(**settings).validate()
+    with pytest.raises(ValueError, match=re.escape(message)):
+        TrainConfig.from_dict({**TrainConfig().to_dict(), **settings})
+
+
+def test_dataset_options_are_checked_against_the_loader(tmp_path):
+    with pytest.raises(
+        DataError, match="reverse .* has no data option 'foo'; its options are num_"
+    ):
+        load_dataset("reverse", foo=1)
+    with pytest.raises(DataError, match="data option num_train must be an integer, got 1000.0"):
+        load_dataset("reverse", num_train=1e3)
+    with pytest.raises(DataError, match="missing.tsv: no such file"):
+        load_dataset(tmp_path / "missing.tsv")
+    assert "max_train" in dataset_options(write(tmp_path / "p.tsv", "a\tb\n" * 5))
+
+
+def test_dataset_options_that_leave_no_training_pairs_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="num_train must be >= 1"):
+        load_dataset("reverse", num_train=0)
+    with pytest.raises(ValueError, match="num_train must be >= 1"):
+        load_dataset("numbers-en-fr", num_train=0)
+    pairs = write(tmp_path / "p.tsv", "a\tb\n" * 10)
+    for max_train in (0, -5):  # -5 kept all but the last 5 pairs
+        with pytest.raises(DataError, match=f"max_train must be >= 1 .*, got {max_train}"):
+            load_dataset(pairs, num_valid=1, num_test=1, max_train=max_train)
+
+
+def test_dataset_options_from_text_follow_the_loaders_types(tmp_path):
+    texts = {"num_train": "20", "symbols": "123", "valid_fraction": "0.1"}
+    assert parse_options("reverse", texts) == {
+        "num_train": 20, "symbols": "123", "valid_fraction": 0.1
+    }  # fmt: skip
+    pairs = write(tmp_path / "p.tsv", "a\tb\n" * 5)
+    assert parse_options(pairs, {"max_train": "none", "lowercase": "False"}) == {
+        "max_train": None, "lowercase": False
+    }  # fmt: skip
+    for text, expected in (("1e3", "an integer or none"), ("yes", "an integer or none")):
+        with pytest.raises(DataError, match=f"max_train must be {expected}, got '{text}'"):
+            parse_options(pairs, {"max_train": text})
+    with pytest.raises(DataError, match="lowercase must be true or false, got '1'"):
+        parse_options(pairs, {"lowercase": "1"})
+
+
+def write(path, text):
+    """Write a UTF-8 text file and return its path."""
+    path.write_text(text, encoding="utf-8")
+    return path

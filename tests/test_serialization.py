@@ -5,6 +5,7 @@ import json
 import math
 import os
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -172,11 +173,10 @@ def test_a_failing_save_keeps_the_previous_checkpoint_and_cleans_up(tmp_path, mo
     path = tmp_path / "ckpt.ckpt"
     minigrad.save({"step": 1}, path)
 
-    def broken_save_file(tensors, filename, metadata):
-        Path(filename).write_bytes(b"\x10\0\0\0\0\0\0\0{half a file")
+    def disk_full(fd):  # the new file is written, but cannot be flushed to disk
         raise OSError("disk full")
 
-    monkeypatch.setattr(safetensors.numpy, "save_file", broken_save_file)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(OSError, match="disk full"):
         minigrad.save({"step": 2}, path)
     assert minigrad.load(path) == {"step": 1}
@@ -519,3 +519,12 @@ def test_oversized_npz_metadata_is_refused_before_reading(tmp_path, monkeypatch)
     monkeypatch.setattr(serialization, "MAX_HEADER_BYTES", 1000)
     _save_v1(tmp_path / "big.npz", {"list": ["x" * 2000]})
     _refused_quickly(tmp_path / "big.npz", "metadata has 2[0-9]+ bytes, more than the 1000")
+
+
+def test_saved_files_follow_the_umask_like_any_other_file(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        minigrad.save({"w": np.ones(3)}, tmp_path / "a.ckpt")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "a.ckpt").stat().st_mode) == 0o644

@@ -1,6 +1,7 @@
 """The training loop at toy sizes: learning, logging, checkpoints, exact resume, stopping rules."""
 
 import json
+import signal
 
 import numpy as np
 import pytest
@@ -124,7 +125,7 @@ def test_schedules_peak_at_lr():
 
 def test_refuses_to_overwrite_and_to_resume_with_other_settings(tmp_path):
     Trainer(tiny(max_steps=1), tmp_path, **QUIET).train()
-    with pytest.raises(FileExistsError, match="--resume"):
+    with pytest.raises(FileExistsError, match="already holds a training run.*resume it"):
         Trainer(tiny(), tmp_path, **QUIET)
     with pytest.raises(ValueError, match="d_model: checkpoint has 16, requested 32"):
         Trainer.resume(tmp_path / "last.ckpt", overrides={"d_model": 32, "epochs": 9}, **QUIET)
@@ -168,3 +169,50 @@ def test_smoothing_floor_is_the_least_smoothed_loss():
     best = F.cross_entropy(minigrad.tensor(np.log(q)[None]), np.array([5]), label_smoothing=eps)
     assert smoothing_floor(eps, classes) == pytest.approx(best.item(), rel=1e-9)
     assert smoothing_floor(0.0, classes) == 0.0
+
+
+def test_messages_and_log_count_epochs_from_one_as_the_progress_bar(tmp_path):
+    messages = []
+    trainer = Trainer(tiny(max_steps=10), tmp_path, progress_bar=False, echo=messages.append)
+    trainer.train()  # 7 batches per epoch: a validation at its end, one mid-epoch at step 10
+    valid_lines = [m for m in messages if "valid:" in m]
+    assert valid_lines[0].startswith("step 7 (epoch 1/3) valid:")
+    assert valid_lines[1].startswith("step 10 (epoch 2/3) valid:")
+    records = read_log(tmp_path / "log.jsonl")
+    epochs = {r["step"]: r["epoch"] for r in records if r["kind"] == "train"}
+    assert epochs == {2: 1, 4: 1, 6: 1, 7: 1, 8: 2, 10: 2}
+    assert [r["epoch"] for r in records if r["kind"] == "valid"] == [1, 2]
+    assert read_checkpoint(tmp_path / "last.ckpt")["progress"]["epoch"] == 1  # 0-based inside
+
+
+def test_the_progress_bar_shows_the_loss_from_the_first_step(tmp_path, monkeypatch):
+    import tqdm.auto
+
+    postfixes = []
+
+    class Bar(tqdm.auto.tqdm):
+        def set_postfix(self, ordered_dict=None, refresh=True, **kwargs):
+            postfixes.append(dict(ordered_dict or {}, **kwargs))
+            super().set_postfix(ordered_dict, refresh, **kwargs)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    Trainer(tiny(max_steps=3, log_every=50), tmp_path, **QUIET).train()
+    assert len(postfixes) == 3 and {"loss", "tok_s", "lr"} <= set(postfixes[0])
+    assert float(postfixes[0]["loss"]) > 0
+
+
+def test_ctrl_c_in_python_saves_and_names_no_command_line_flag(tmp_path, monkeypatch):
+    messages = []
+    trainer = Trainer(tiny(), tmp_path, progress_bar=False, echo=messages.append)
+    train_step = trainer.train_step
+
+    def step_then_ctrl_c(batch):
+        if trainer.state.step == 2:
+            signal.raise_signal(signal.SIGINT)  # the handler only sets a flag
+        return train_step(batch)
+
+    monkeypatch.setattr(trainer, "train_step", step_then_ctrl_c)
+    summary = trainer.train()
+    assert summary["stopped"] == "interrupted" and summary["steps"] == 3
+    assert read_checkpoint(tmp_path / "last.ckpt")["progress"]["step"] == 3
+    assert not any("--" in m for m in messages), messages

@@ -8,13 +8,15 @@ One file (written atomically by `minigrad.save`, no pickle) holds::
      "src_tokenizer": tokenizer.to_dict(), "tgt_tokenizer": ...,
      "optimizer":     optimizer.state_dict(),  "scheduler": scheduler.state_dict(),
      "rng":           minigrad.random.get_state(),   # dropout continues where it stopped
-     "progress":      {"step", "epoch", "batch", "best_score", ...}}
+     "progress":      {"step", "epoch", "batch", "best_score", ...},
+     "data":          {"path", "bytes", "sha256"} or None}   # the data file's fingerprint
 
 `load_checkpoint(path)` rebuilds the model and tokenizers for `translate`/`evaluate`/`viz`;
 the trainer reads the rest with `read_checkpoint` when resuming. Problems raise
 `CheckpointError` with the path and what is wrong (not a checkpoint, another kind of
 checkpoint, an entry of the wrong type, settings or tokenizers that do not rebuild, weights that
-do not fit the stored configuration), also for hand-edited files: `restoring` turns the errors
+do not fit the stored configuration, weights that are not finite because training diverged),
+also for hand-edited files: `restoring` turns the errors
 of rebuilding an entry into one.
 """
 
@@ -29,6 +31,7 @@ import minigrad
 from minigrad.serialization import CheckpointError
 from transformer.config import TrainConfig
 from transformer.data import Tokenizer, tokenizer_from_dict
+from transformer.integrity import require_finite_weights
 from transformer.model import Transformer
 
 KIND, VERSION = "transformer-translation", 1
@@ -127,6 +130,7 @@ def build_from_checkpoint(
             f"{path}: the weights do not fit the model configuration stored with them "
             f"(was the file edited or written by other code?):\n{error}"
         ) from None
+    require_finite_weights(model, path)  # a diverged run's weights translate to nothing
     model.eval()
     return model, src_tokenizer, tgt_tokenizer, config
 

@@ -9,93 +9,181 @@
     python -m transformer viz --checkpoint ... --sentence "twelve" --out viz
 
 The `train` options are generated from `transformer.config.TrainConfig` (one option per field,
-with its help text), so the command line and the Python API never disagree. Mistakes in data
-files, checkpoints or options end with a one-line ``error: ...`` naming the file (and line) and
-exit status 2, not a traceback.
+with its help text and its check), so the command line and the Python API never disagree.
+
+How a command ends when it cannot do its job, decided in one place (`main`) by the kind of
+failure, not by a list of the errors seen so far:
+
+* **Bad input** (an option, a data file, a checkpoint: the library raises `ValueError` or a
+  subclass, such as `DataError` and `CheckpointError`, for values it refuses) and **the
+  file system** (any `OSError`: a missing file, a read-only or full disk, `--out afile/sub`)
+  and **running out of memory**: one line ``error: ...`` naming the option or file, exit 2.
+  Options are checked when they are parsed (``error: argument --max-steps: must be >= 1, got
+  0``); inputs read by `translate` and `evaluate` are limited to `MAX_INPUT_BYTES`.
+* **Ctrl-C**: ``interrupted``, exit 130 (`train` saves a checkpoint at the first Ctrl-C and
+  stops after the current step; a second one quits at once).
+* **Anything else is a bug** (a `TypeError`, `KeyError`, ... from our code): the traceback,
+  to be reported. `TRANSFORMER_TRACEBACK=1` shows the traceback of every failure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from minigrad.serialization import CheckpointError
-from transformer.config import TrainConfig
-from transformer.data import DataError, Pair, normalize, read_aligned, read_lines, read_tsv
-from transformer.data.registry import DATASETS
+from transformer.config import TrainConfig, at_least, sections, setting_kind, setting_problem
+from transformer.data import Pair, normalize, read_aligned, read_lines, read_tsv
+from transformer.data.files import decode_lines, read_bytes
+from transformer.data.registry import DATASETS, parse_options
 
-_TYPES = {"int": int, "float": float, "str": str}
+# translate and evaluate read at most this much input per file (or stdin): an endless input
+# such as /dev/zero is refused at once instead of filling the memory.
+MAX_INPUT_BYTES = 10 * 2**20
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+_READERS = {"int": (int, "an integer"), "float": (_finite_float, "a finite number"),
+            "str": (str, "a string")}  # fmt: skip
+
+
+def option_type(kind: str, check: Callable[[Any], str | None]) -> Callable[[str], Any]:
+    """An argparse `type`: read the text as `kind` ("int", "float", "str"), then `check` it.
+
+    Either failure is an argparse error naming the option (`argument --beam-size: must be >= 1,
+    got 0`), before the command does anything.
+    """
+    read, expected = _READERS[kind]
+
+    def parse(text: str) -> Any:
+        try:
+            value = read(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        problem = check(value)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    return parse
+
+
+def _option_name(setting: str) -> str:
+    """The command-line spelling of a `TrainConfig` field: max_steps -> --max-steps."""
+    return "--" + setting.replace("_", "-")
 
 
 # ---- train --------------------------------------------------------------------------------------
-def _add_config_options(parser: argparse.ArgumentParser) -> None:
-    """One option per `TrainConfig` field (default None = "not given", so --resume can tell)."""
-    for f in fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
-        if f.name == "data_options":
-            parser.add_argument(
-                "--data-option",
-                dest="data_options",
-                action="append",
-                metavar="KEY=VALUE",
-                help="an option of the dataset loader, e.g. num_train=5000 (repeatable)",
-            )
-        elif f.type == "bool":
-            help_text = f"{f.metadata['help']} (default: {f.default})"
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=help_text)
-        else:
-            help_text = f"{f.metadata['help']} (default: {f.default})"
-            parser.add_argument(flag, type=_TYPES[f.type.split(" | ")[0]], help=help_text)
+def _add_config_options(groups: dict[str, argparse._ArgumentGroup]) -> None:
+    """One option per `TrainConfig` field, in the help group of its section, checked as it is
+    parsed (default None = "not given", so --resume can tell)."""
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    for title, names in sections().items():
+        for name in names:
+            help_text = TrainConfig.__dataclass_fields__[name].metadata["help"]
+            if "(default:" not in help_text:
+                help_text += f" (default: {defaults[name]})"
+            if name == "data_options":
+                groups[title].add_argument(
+                    "--data-option",
+                    dest="data_options",
+                    action="append",
+                    metavar="KEY=VALUE",
+                    help="an option of the dataset loader, e.g. num_train=5000 (repeatable; "
+                    "docs/data.md lists them)",
+                )
+            elif setting_kind(name) == "bool":
+                groups[title].add_argument(
+                    _option_name(name), action=argparse.BooleanOptionalAction, help=help_text
+                )
+            else:
+                check = partial(setting_problem, name)
+                groups[title].add_argument(
+                    _option_name(name), type=option_type(setting_kind(name), check), help=help_text
+                )
 
 
-def _parse_data_options(items: list[str]) -> dict[str, Any]:
-    """`["num_train=5000", "lowercase=false"]` -> {"num_train": 5000, "lowercase": False}."""
-    options = {}
+def _parse_data_options(items: list[str], data: str) -> dict[str, Any]:
+    """`["num_train=5000", "lowercase=false"]` -> {"num_train": 5000, "lowercase": False}, read
+    by the types of the options of the loader of dataset `data` (unknown keys are refused)."""
+    texts = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ValueError(f"--data-option expects KEY=VALUE, got {item!r}")
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
+        texts[key] = value
+    return parse_options(data, texts)
+
+
+def _dataset_of(args: argparse.Namespace) -> str:
+    """The dataset a `train` command trains on: --data, the resumed run's, or the default."""
+    if args.data:
+        return args.data
+    if args.resume:
+        from transformer.checkpoint import read_checkpoint
+
+        return TrainConfig.from_dict(read_checkpoint(args.resume)["config"]).data
+    return TrainConfig().data
 
 
 def _given_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The `TrainConfig` settings given on the command line."""
+    """The `TrainConfig` settings given on the command line, checked (each option was checked
+    as it was parsed; a new run's settings are checked together, naming the options)."""
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
     given = {k: v for k, v in given.items() if v is not None}
     if "data_options" in given:
-        given["data_options"] = _parse_data_options(given["data_options"])
+        given["data_options"] = _parse_data_options(given["data_options"], _dataset_of(args))
+    if not args.resume:
+        TrainConfig(**given).validate(spell=_option_name)
     return given
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train (or resume) and print where everything was written."""
+    """Train (or resume) and print where everything was written.
+
+    Exit status 0; 130 after Ctrl-C (with the command that resumes); 1 if training diverged.
+    """
     from transformer.training import Trainer
 
     settings = _given_settings(args)
-    common = dict(progress_bar=not args.no_progress)
+    common = dict(progress_bar=not args.no_progress, overwrite=args.overwrite)
     if args.resume:
-        trainer = Trainer.resume(args.resume, args.out, overrides=settings, **common)
+        trainer = Trainer.resume(
+            args.resume,
+            args.out,
+            overrides=settings,
+            accept_data_change=args.accept_data_change,
+            **common,
+        )
     else:
         config = TrainConfig(**settings)
-        trainer = Trainer(config, args.out or "runs/train", overwrite=args.overwrite, **common)
+        trainer = Trainer(config, args.out or "runs/train", **common)
     summary = trainer.train()
     print(
         f"stopped after {summary['steps']} steps ({summary['stopped']}), "
         f"{summary['train_seconds']:.0f} s of training"
     )
     for key in ("best_checkpoint", "last_checkpoint", "log", "plot"):
-        print(f"  {key.replace('_', ' ')}: {summary[key]}")
-    return 130 if summary["stopped"] == "interrupted" else 0
+        if Path(summary[key]).is_file():  # a diverged run may have saved no checkpoint
+            print(f"  {key.replace('_', ' ')}: {summary[key]}")
+    if summary["stopped"] == "interrupted":
+        print(f"interrupted: resume with --resume {summary['last_checkpoint']}")
+        return 130
+    return 1 if summary["stopped"] == "diverged" else 0
 
 
 # ---- translate and evaluate ---------------------------------------------------------------------
@@ -116,13 +204,22 @@ def input_normalizer(config: TrainConfig):
 
 
 def _decoding_options(parser: argparse.ArgumentParser) -> None:
+    """The options translate and evaluate share: the checkpoint and how to decode."""
+    positive = option_type("int", at_least(1))
     parser.add_argument("--checkpoint", required=True, help="checkpoint file written by train")
-    parser.add_argument("--beam-size", type=int, default=1, help="1: greedy (default)")
+    parser.add_argument("--beam-size", type=positive, default=1, help="1: greedy (default)")
     parser.add_argument(
-        "--length-penalty", type=float, default=0.6, help="beam search alpha (default 0.6)"
+        "--length-penalty",
+        type=option_type("float", lambda value: None),
+        default=0.6,
+        help="beam search alpha (default 0.6)",
     )
-    parser.add_argument("--max-len", type=int, help="longest translation in tokens")
-    parser.add_argument("--batch-size", type=int, default=128, help="sentences decoded at once")
+    parser.add_argument(
+        "--max-len", type=positive, help="longest translation in tokens (default: 2 x source + 10)"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive, default=128, help="sentences decoded at once (default 128)"
+    )
 
 
 def _decoding_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -136,24 +233,27 @@ def _decoding_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _read_sentences(args: argparse.Namespace) -> list[str]:
-    """Sentences from the arguments, a file, or stdin (one per line)."""
+    """Sentences from the arguments, a file, or stdin (one per line; at most MAX_INPUT_BYTES)."""
     if args.sentences and args.file:
         raise ValueError("give sentences as arguments or --file, not both")
     if args.sentences:
         return list(args.sentences)
     if args.file:
-        return read_lines(args.file)
+        return read_lines(args.file, MAX_INPUT_BYTES)
     if sys.stdin.isatty():
         print("reading sentences from stdin, one per line (Ctrl-D to finish)", file=sys.stderr)
-    return [line.rstrip("\r\n") for line in sys.stdin]
+    raw = read_bytes(sys.stdin.buffer, "stdin", MAX_INPUT_BYTES)
+    return decode_lines(raw, "stdin") if raw else []
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
     """Print one translation per input sentence."""
     from transformer.checkpoint import load_checkpoint
     from transformer.decoding import translate
+    from transformer.integrity import require_finite_weights
 
     model, src_tok, tgt_tok, config = load_checkpoint(args.checkpoint)
+    require_finite_weights(model, args.checkpoint)
     clean = input_normalizer(config)
     sentences = [clean(s) for s in _read_sentences(args)]
     for line in translate(model, src_tok, tgt_tok, sentences, **_decoding_kwargs(args)):
@@ -161,31 +261,49 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluation_pairs(args: argparse.Namespace, config: TrainConfig) -> tuple[list[Pair], str]:
-    """The pairs to evaluate on, and a name for them."""
+def _evaluation_pairs(
+    args: argparse.Namespace, config: TrainConfig, trained_on: dict[str, Any] | None
+) -> tuple[list[Pair], str]:
+    """The pairs to evaluate on, and a name for them; `trained_on` is the checkpoint's data
+    fingerprint (a warning if its own split's data changed since)."""
     if args.pairs:
         clean = input_normalizer(config)
-        pairs = [Pair(clean(s), clean(t)) for s, t in read_tsv(args.pairs)]
+        pairs = [
+            Pair(clean(s), clean(t)) for s, t in read_tsv(args.pairs, max_bytes=MAX_INPUT_BYTES)
+        ]
         return pairs, str(args.pairs)
     if args.src or args.ref:
         if not (args.src and args.ref):
             raise ValueError("--src and --ref go together: the source file and its references")
         clean = input_normalizer(config)
-        pairs = [Pair(clean(s), clean(t)) for s, t in read_aligned(args.src, args.ref)]
+        read = read_aligned(args.src, args.ref, MAX_INPUT_BYTES)
+        pairs = [Pair(clean(s), clean(t)) for s, t in read]
         return pairs, f"{args.src} -> {args.ref}"
+    from transformer.integrity import data_change, data_fingerprint
     from transformer.training import load_splits
 
     splits = load_splits(config)
+    change = data_change(trained_on, data_fingerprint(config.data, config.data_options))
+    if change:
+        warnings.warn(
+            f"{args.checkpoint} was trained on {config.data}, which has changed since "
+            f"({change}): its {args.split} split may differ from the one held out in training "
+            "and overlap the pairs it trained on",
+            stacklevel=1,
+        )
     return getattr(splits, args.split), f"{config.data} {args.split} split"
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Print BLEU, chrF, exact match (and teacher-forced scores) with sample translations."""
-    from transformer.checkpoint import load_checkpoint
+    from transformer.checkpoint import build_from_checkpoint, read_checkpoint
     from transformer.evaluation import evaluate, format_scores
+    from transformer.integrity import require_finite_weights
 
-    model, src_tok, tgt_tok, config = load_checkpoint(args.checkpoint)
-    pairs, name = _evaluation_pairs(args, config)
+    content = read_checkpoint(args.checkpoint)
+    model, src_tok, tgt_tok, config = build_from_checkpoint(content, args.checkpoint)
+    require_finite_weights(model, args.checkpoint)
+    pairs, name = _evaluation_pairs(args, config, content.get("data"))
     if args.limit:
         pairs = pairs[: args.limit]
     result = evaluate(model, src_tok, tgt_tok, pairs, **_decoding_kwargs(args))
@@ -201,27 +319,46 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 # ---- the parser ---------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose mistakes end like the others: one `error: ...` line, exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `python -m transformer` parser with its four sub-commands."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m transformer",
         description="Train, use and inspect toy translation Transformers built on minigrad.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a translation model (or --resume one)")
-    train.add_argument("--out", help="output directory (default: runs/train)")
     train.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT")
     train.add_argument(
+        "--accept-data-change",
+        action="store_true",
+        help="with --resume: continue although the data files changed since CKPT",
+    )
+    groups = {title: train.add_argument_group(title) for title in sections()}
+    output = groups["output"]
+    output.add_argument("--out", help="output directory (default: runs/train)")
+    output.add_argument(
         "--overwrite", action="store_true", help="replace an earlier run in the output directory"
     )
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
-    _add_config_options(train)
+    output.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_config_options(groups)
     train.set_defaults(handler=cmd_train)
 
     translate = commands.add_parser("translate", help="translate sentences, a file, or stdin")
     translate.add_argument("sentences", nargs="*", help="sentences (default: --file or stdin)")
-    translate.add_argument("--file", type=Path, help="a UTF-8 file, one sentence per line")
+    translate.add_argument(
+        "--file",
+        type=Path,
+        help=f"a UTF-8 file, one sentence per line (at most {MAX_INPUT_BYTES // 2**20} MB, as "
+        "is stdin)",
+    )
     _decoding_options(translate)
     translate.set_defaults(handler=cmd_translate)
 
@@ -231,11 +368,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--split", choices=("test", "valid", "train"), default="test",
         help="split of the checkpoint's dataset (default: test)",
     )  # fmt: skip
-    evaluate.add_argument("--pairs", type=Path, help="or: a tab-separated file of pairs")
+    evaluate.add_argument(
+        "--pairs",
+        type=Path,
+        help=f"or: a tab-separated file of pairs (at most {MAX_INPUT_BYTES // 2**20} MB)",
+    )
     evaluate.add_argument("--src", type=Path, help="or: a source file (line-aligned with --ref)")
     evaluate.add_argument("--ref", type=Path, help="the reference translations of --src")
-    evaluate.add_argument("--limit", type=int, help="evaluate only the first N pairs")
-    evaluate.add_argument("--samples", type=int, default=10, help="sample translations shown")
+    evaluate.add_argument(
+        "--limit", type=option_type("int", at_least(1)), help="evaluate only the first N pairs"
+    )
+    evaluate.add_argument(
+        "--samples",
+        type=option_type("int", at_least(0)),
+        default=10,
+        help="sample translations shown (default 10)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.set_defaults(handler=cmd_evaluate)
 
@@ -260,22 +408,46 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"warning: {message}\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run a sub-command; user mistakes print `error: ...` and return 2.
+def failure_line(failure: BaseException) -> tuple[str, int] | None:
+    """The line to print and the exit status for a failure that is not a bug, else None.
 
-    Set TRANSFORMER_TRACEBACK=1 to see the full traceback instead.
+    The rule of the module docstring: bad input (`ValueError`), the file system (`OSError`)
+    and memory end in one `error: ...` line and status 2, Ctrl-C in `interrupted` and 130. A
+    reader that stopped reading our output (`translate ... | head`) is no error: no line, and
+    the status of a process ended by SIGPIPE, 141.
     """
+    if isinstance(failure, KeyboardInterrupt):
+        return "interrupted", 130
+    if isinstance(failure, BrokenPipeError):
+        return "", 141
+    if isinstance(failure, MemoryError):
+        details = f" ({failure})" if str(failure) else ""
+        return f"error: out of memory{details}: a smaller model, batch or input needs less", 2
+    if isinstance(failure, OSError) and failure.strerror and failure.filename is not None:
+        names = " -> ".join(str(n) for n in (failure.filename, failure.filename2) if n is not None)
+        return f"error: {names}: {failure.strerror}", 2
+    if isinstance(failure, OSError) and failure.strerror:
+        return f"error: {failure.strerror}", 2
+    if isinstance(failure, ValueError | OSError):
+        return f"error: {failure}", 2
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a sub-command; a failure that is not a bug ends in one line (see `failure_line`)."""
     args = build_parser().parse_args(argv)
     previous, warnings.formatwarning = warnings.formatwarning, _one_line_warning
     try:
         return args.handler(args)
-    except (DataError, CheckpointError, FileExistsError, ValueError) as error:
-        if os.environ.get("TRANSFORMER_TRACEBACK"):
+    except BaseException as failure:
+        ending = failure_line(failure)
+        if ending is None or os.environ.get("TRANSFORMER_TRACEBACK"):
             raise
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except FileNotFoundError as error:
-        print(f"error: {error.filename}: no such file", file=sys.stderr)
-        return 2
+        line, status = ending
+        if isinstance(failure, BrokenPipeError):  # and nothing more to flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        else:
+            print(line, file=sys.stderr)
+        return status
     finally:
         warnings.formatwarning = previous

@@ -2,17 +2,25 @@
 
 Each line of `log.jsonl` is one JSON object with a `"kind"`:
 
-    {"kind": "train", "step": 50, "epoch": 0, "loss": 3.12, "lr": 0.0004, "tokens_per_s": 6100,
-     "grad_norm": 1.8, "seconds": 7.9}
-    {"kind": "valid", "step": 313, "epoch": 0, "loss": 1.05, "perplexity": 2.9, "chrf": 71.2, ...}
-    {"kind": "test", ...}   {"kind": "event", "message": "resumed from ..."}
+    {"kind": "train", "step": 50, "epoch": 1, "loss": 3.12, "lr": 0.0004, "tokens_per_s": 6100,
+     "ms_per_step": 41.0, "grad_norm": 1.8, "train_seconds": 7.9}
+    {"kind": "valid", "step": 313, "epoch": 1, "loss": 1.05, "perplexity": 2.9, "chrf": 71.2, ...}
+    {"kind": "event", "message": "resumed from ...", "step": 313}    (or "skipped the update...")
+    {"kind": "summary", "step": 939, "stopped": "early stopping", ...}   {"kind": "test", ...}
+
+`step` counts training steps (batches) since the start of the run; `epoch` is the epoch the step
+belongs to, counted from 1 as the progress bar shows it ("epoch 1/20"), so the validation at the
+end of the first epoch says epoch 1. (Checkpoints store `Progress.epoch`, the 0-based index of
+the epoch in progress.)
 
 The training loss is label-smoothed, so it cannot fall below the entropy of the smoothed
 target distribution (`smoothing_floor`); the plot draws that floor, and the validation loss
 (plain cross-entropy) is not bounded by it.
 
-A resumed run appends to the same file, so the plot shows the whole history. JSON lines are
-easy to read back (`read_log`) and to inspect with `grep`, `jq` or pandas.
+A resumed run continues the log of the run it resumes, so the plot shows the whole history:
+the records after the checkpoint's step (written before a crash, and about to be trained again)
+are dropped (`lines_up_to`), and an event says how many. JSON lines are easy to read back
+(`read_log`) and to inspect with `grep`, `jq` or pandas.
 """
 
 from __future__ import annotations
@@ -25,12 +33,13 @@ from typing import Any
 
 
 class TrainLog:
-    """Appends JSON records to a file (flushed at once, so a crash loses nothing)."""
+    """Appends JSON records to a file (flushed at once, so a crash loses nothing).
+
+    Creating one touches nothing; the file (in an existing folder) is opened at each `write`.
+    """
 
     def __init__(self, path: str | Path | None):
         self.path = None if path is None else Path(path)
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, kind: str, **record: Any) -> dict[str, Any]:
         """Append one record (with its kind and a timestamp) and return it."""
@@ -60,6 +69,29 @@ def read_log(path: str | Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return records
+
+
+def lines_up_to(path: str | Path, step: int) -> tuple[list[str], int]:
+    """The lines of a log whose records belong to steps <= `step`, and how many were dropped.
+
+    Records without a step are kept; a torn line (see `read_log`) is dropped. A missing log has
+    no lines.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return [], 0
+    kept, dropped = [], 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            dropped += 1
+            continue
+        if record.get("step", step) <= step:
+            kept.append(line)
+        else:
+            dropped += 1
+    return kept, dropped
 
 
 def plot_curves(log_path: str | Path, out_path: str | Path) -> Path:

@@ -19,16 +19,31 @@ after `patience` epochs without a strict improvement, a tqdm bar, a JSON-lines l
 loss/learning-rate plot.
 
 Checkpoints (`last.ckpt` after every epoch and whenever training stops, `best.ckpt`) hold the
-model, optimizer, schedule, tokenizers, config, random state and the position in the epoch, so
-`Trainer.resume` continues with exactly the losses an uninterrupted run would have had. Ctrl-C
-finishes the current step, saves `last.ckpt` and stops (press it twice to quit at once).
+model, optimizer, schedule, tokenizers, config, random state, the position in the epoch and a
+fingerprint of the data files, so `Trainer.resume` continues with exactly the losses an
+uninterrupted run would have had, and refuses data files that changed since. Ctrl-C finishes
+the current step, saves `last.ckpt` and stops (press it twice to quit at once).
+
+One folder holds one run (`transformer.run_folder`). Creating a `Trainer` checks and builds
+everything (settings, data, tokenizers, model, the first epoch's batches, the folder) and
+writes nothing; `train()` locks the folder for the whole run (a second run there stops at
+once), removes the temporary files of saves that a killed process left, and only then writes
+`config.json` and the log.
+
+A step whose loss or gradient norm is not a finite number changes no weight: its update is
+skipped, as mixed-precision trainers skip the steps whose gradients overflow. After
+`MAX_BAD_STEPS` such steps in a row, or when the weights or the validation loss stop being
+finite, the run stops ("diverged") without saving that model: last.ckpt and best.ckpt keep
+earlier states, and no checkpoint ever holds weights that are not finite.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
+import os
 import signal
 import threading
 import time
@@ -45,10 +60,13 @@ from transformer.checkpoint import (
     build_from_checkpoint,
     config_differences,
     read_checkpoint,
+    restoring,
     save_checkpoint,
 )
 from transformer.config import RESUMABLE, TrainConfig
 from transformer.data import (
+    DATASETS,
+    DataError,
     Splits,
     Tokenizer,
     build_tokenizer,
@@ -57,14 +75,35 @@ from transformer.data import (
     make_batches,
 )
 from transformer.evaluation import evaluate, format_scores
+from transformer.integrity import (
+    data_change,
+    data_fingerprint,
+    nonfinite_weights,
+    require_finite_weights,
+)
 from transformer.model import Transformer
 from transformer.model.masks import padding_mask
-from transformer.train_log import TrainLog, plot_curves, smoothing_floor
+from transformer.run_folder import (
+    RUN_FILES,
+    RunLock,
+    check_not_in_use,
+    copy_atomic,
+    remove_stale_temporaries,
+    write_text_atomic,
+)
+from transformer.train_log import TrainLog, lines_up_to, plot_curves, smoothing_floor
+
+MAX_BAD_STEPS = 5  # the run stops after this many steps in a row with a non-finite loss/gradient
 
 
 def load_splits(config: TrainConfig) -> Splits:
     """The dataset named by `config.data`, with `config.data_options`."""
     return load_dataset(config.data, **config.data_options)
+
+
+def absolute_data(data: str) -> str:
+    """A dataset name as it is; a path made absolute (so `evaluate` works from anywhere)."""
+    return data if data in DATASETS else os.path.abspath(data)
 
 
 def build_tokenizers(config: TrainConfig, splits: Splits) -> tuple[Tokenizer, Tokenizer]:
@@ -144,8 +183,8 @@ def translation_loss(model, batch, label_smoothing: float = 0.0) -> Tensor:
 class Progress:
     """Where training stands; saved in checkpoints so a resumed run continues exactly."""
 
-    step: int = 0  # optimizer steps taken
-    epoch: int = 0  # the epoch in progress (0-based)
+    step: int = 0  # training steps taken (one per batch; a skipped update counts too)
+    epoch: int = 0  # the epoch in progress, 0-based (logs and messages count from 1)
     batch: int = 0  # batches of that epoch already trained on
     best_score: float | None = None
     best_step: int | None = None
@@ -165,26 +204,30 @@ class Trainer:
         progress_bar: bool = True,
         overwrite: bool = False,
         echo=print,
+        _resumed_from: Path | None = None,
     ):
+        """Check and build everything for a run into `out_dir`; nothing is written before
+        `train()`. A folder in use by another process is refused, and one that holds another
+        run unless `overwrite` (its files are then deleted when training starts)."""
         config.validate()
-        self.config = config
         self.out_dir = Path(out_dir)
         self.echo = echo
         self.progress_bar = progress_bar
-        if not overwrite and tokenizers is None and (self.out_dir / "last.ckpt").exists():
-            raise FileExistsError(
-                f"{self.out_dir} already holds a training run (last.ckpt): resume it with "
-                f"--resume {self.out_dir / 'last.ckpt'}, choose another --out, or pass --overwrite"
-            )
+        self.overwrite = overwrite
+        self.resumed_from = _resumed_from  # the checkpoint this run continues (Trainer.resume)
+        self.data_change: str | None = None  # a change of the data accepted on resume
+        check_not_in_use(self.out_dir)
+        self._refuse_other_run()
         self.splits = load_splits(config)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.config = config = dataclasses.replace(config, data=absolute_data(config.data))
+        self.data_fingerprint = data_fingerprint(config.data, config.data_options)
         if tokenizers is None:
             tokenizers = build_tokenizers(config, self.splits)
-            (self.out_dir / "log.jsonl").unlink(missing_ok=True)  # a fresh run, a fresh log
         self.src_tokenizer, self.tgt_tokenizer = tokenizers
         self.examples = encode_pairs(
             self.splits.train, self.src_tokenizer, self.tgt_tokenizer, max_len=config.max_len
         )
+        self.batches_per_epoch = len(self._batches(0))  # a bad batch setting fails now
         minigrad.manual_seed(config.seed)
         self.model = Transformer(
             **config.model_kwargs(self.src_tokenizer.vocab_size, self.tgt_tokenizer.vocab_size)
@@ -194,8 +237,8 @@ class Trainer:
         self.state = Progress()
         self.log = TrainLog(self.out_dir / "log.jsonl")
         self.step_losses: list[float] = []  # every step's loss in this session (for checks)
-        config_text = json.dumps(config.to_dict(), indent=1)
-        (self.out_dir / "config.json").write_text(config_text + "\n", encoding="utf-8")
+        self.bad_steps = 0  # steps in a row with a non-finite loss or gradient norm
+        self._folder_started = False
 
     # ---- construction from a checkpoint -------------------------------------------------------
     @classmethod
@@ -204,17 +247,25 @@ class Trainer:
         path: str | Path,
         out_dir: str | Path | None = None,
         overrides: dict[str, Any] | None = None,
+        *,
+        accept_data_change: bool = False,
         **kwargs,
     ) -> Trainer:
         """Continue the run saved in checkpoint `path` exactly where it stopped.
 
         `overrides` may change only the settings in `config.RESUMABLE` (more epochs, a new time
-        budget, ...); any other setting that differs from the checkpoint's is an error.
+        budget, ...); any other setting that differs from the checkpoint's is an error, and so
+        are data files that changed since the checkpoint, unless `accept_data_change`.
+        `out_dir` defaults to the checkpoint's folder. Another folder must not hold another run
+        (unless `overwrite=True`); it starts as a copy of this run up to the checkpoint (its
+        log and best.ckpt).
         """
         path = Path(path)
         content = read_checkpoint(path)
         _, src_tok, tgt_tok, config = build_from_checkpoint(content, path)
         overrides = dict(overrides or {})
+        if absolute_data(overrides.get("data", config.data)) == absolute_data(config.data):
+            overrides.pop("data", None)  # the same data, named by a relative or absolute path
         fixed = {k: v for k, v in overrides.items() if k not in RESUMABLE}
         differences = config_differences(config, fixed)
         if differences:
@@ -225,13 +276,26 @@ class Trainer:
             )
         for name, value in overrides.items():
             setattr(config, name, value)
-        trainer = cls(config, out_dir or path.parent, tokenizers=(src_tok, tgt_tok), **kwargs)
-        trainer.model.load_state_dict(content["model"])
-        trainer.optimizer.load_state_dict(content["optimizer"])
-        trainer.scheduler.load_state_dict(content["scheduler"])
-        mg_random.set_state(content["rng"])
-        trainer.state = Progress(**content["progress"])
-        trainer.log.write("event", message=f"resumed from {path}", step=trainer.state.step)
+        out_dir = path.parent if out_dir is None else out_dir
+        trainer = cls(config, out_dir, tokenizers=(src_tok, tgt_tok), _resumed_from=path, **kwargs)
+        trainer.data_change = data_change(content.get("data"), trainer.data_fingerprint)
+        if trainer.data_change and not accept_data_change:
+            raise DataError(
+                f"{path} was trained on {trainer.config.data}, which has changed since "
+                f"({trainer.data_change}): resuming would go on with other pairs, and the "
+                "held-out splits could overlap what it trained on. Restore the data, or accept "
+                "the change knowingly (accept_data_change=True; command line: "
+                "--accept-data-change)"
+            )
+        trainer.model.load_state_dict(content["model"])  # fit and finite: build_from_checkpoint
+        with restoring(path, "optimizer"):
+            trainer.optimizer.load_state_dict(content["optimizer"])
+        with restoring(path, "scheduler"):
+            trainer.scheduler.load_state_dict(content["scheduler"])
+        with restoring(path, "rng"):
+            mg_random.set_state(content["rng"])
+        with restoring(path, "progress"):
+            trainer.state = Progress(**content["progress"])
         return trainer
 
     def _planned_steps(self) -> int:
@@ -240,7 +304,7 @@ class Trainer:
             return 0
         if self.config.max_steps:
             return self.config.max_steps
-        return len(self._batches(0)) * self.config.epochs
+        return self.batches_per_epoch * self.config.epochs
 
     def _batches(self, epoch: int):
         return make_batches(
@@ -251,62 +315,112 @@ class Trainer:
             epoch=epoch,
         )
 
+    # ---- the run folder -------------------------------------------------------------------------
+    def _continues_own_run(self) -> bool:
+        """Resuming in the checkpoint's own folder: the run there is this run."""
+        own = self.resumed_from is not None
+        return own and self.resumed_from.parent.resolve() == self.out_dir.resolve()
+
+    def _refuse_other_run(self) -> None:
+        """Refuse an out_dir that holds another run's files, unless `overwrite`."""
+        found = [name for name in RUN_FILES if (self.out_dir / name).exists()]
+        if not found or self.overwrite or self._continues_own_run():
+            return
+        holds = f"{self.out_dir} already holds a training run ({', '.join(found)})"
+        replace = "or replace it (overwrite=True; command line: --overwrite)"
+        if self.resumed_from is not None:
+            raise FileExistsError(
+                f"{holds}: resuming {self.resumed_from} there would mix the two runs; choose "
+                f"another output folder, {replace}"
+            )
+        resume = f"resume it from {self.out_dir / 'last.ckpt'}, " if "last.ckpt" in found else ""
+        raise FileExistsError(f"{holds}: {resume}choose another output folder, {replace}")
+
+    def _start_run_folder(self) -> None:
+        """With the folder locked: clean up, write config.json, start or continue the log.
+
+        A fresh run (or `overwrite`) deletes an earlier run's files. A resumed run's log is the
+        checkpoint's log up to its step: records written after it (before a crash) are dropped,
+        since those steps are trained again. Resumed into another folder, that folder also gets
+        a copy of the checkpoint's best.ckpt.
+        """
+        self._refuse_other_run()  # again: a run may have finished here since __init__
+        stale = remove_stale_temporaries(self.out_dir)
+        if stale:
+            self.echo(f"removed temporary files of interrupted saves: {', '.join(stale)}")
+        history, dropped = [], 0
+        if self.resumed_from is not None:
+            history, dropped = lines_up_to(self.resumed_from.parent / "log.jsonl", self.state.step)
+        if not self._continues_own_run():
+            for name in (*RUN_FILES, "curves.png"):
+                (self.out_dir / name).unlink(missing_ok=True)
+            best = None if self.resumed_from is None else self.resumed_from.parent / "best.ckpt"
+            if best is not None and best.is_file():
+                copy_atomic(best, self.out_dir / "best.ckpt")
+        config_text = json.dumps(self.config.to_dict(), indent=1) + "\n"
+        write_text_atomic(self.out_dir / "config.json", config_text)
+        write_text_atomic(self.log.path, "".join(line + "\n" for line in history))
+        if self.resumed_from is not None:
+            message = f"resumed from {self.resumed_from}"
+            if dropped:
+                message += f"; dropped {dropped} log line(s) after step {self.state.step}"
+            if self.data_change:
+                message += f"; the data changed since ({self.data_change}), accepted"
+                self.echo(f"continuing on changed data ({self.data_change}), as accepted")
+            self.log.write("event", message=message, step=self.state.step)
+        self._folder_started = True
+
     # ---- one step -------------------------------------------------------------------------------
-    def train_step(self, batch) -> tuple[float, float | None]:
-        """Forward, backward, clip, update, schedule. Returns (loss, gradient norm)."""
+    def train_step(self, batch) -> tuple[float, float]:
+        """Forward, backward, clip, update, schedule. Returns (loss, gradient norm).
+
+        If the loss or the gradient norm is not finite the update is skipped (the schedule
+        still advances): one bad batch or overflow leaves the weights as they were.
+        """
         self.model.train()
         loss = translation_loss(self.model, batch, self.config.label_smoothing)
         self.optimizer.zero_grad()
         loss.backward()
-        grad_norm = None
-        if self.config.clip_norm > 0:
-            grad_norm = float(clip_grad_norm_(self.model.parameters(), self.config.clip_norm))
-        self.optimizer.step()
+        max_norm = self.config.clip_norm if self.config.clip_norm > 0 else math.inf
+        grad_norm = float(clip_grad_norm_(self.model.parameters(), max_norm))
+        loss = float(loss.item())
+        if _finite(loss, grad_norm):
+            self.optimizer.step()
         self.scheduler.step()
-        return float(loss.item()), grad_norm
+        return loss, grad_norm
 
     # ---- the loop -------------------------------------------------------------------------------
     def train(self) -> dict[str, Any]:
-        """Train until epochs, max_steps, the time budget, early stopping or Ctrl-C; see module."""
+        """Train until epochs, max_steps, the time budget, early stopping, divergence or Ctrl-C
+        (see the module doc); return a summary whose "stopped" says which."""
         config, state = self.config, self.state
-        started = time.perf_counter()
-        self.echo(
-            f"training {self.model.num_parameters():,} parameters on {len(self.examples):,} "
-            f"pairs; writing to {self.out_dir}"
-        )
-        floor = smoothing_floor(config.label_smoothing, self.tgt_tokenizer.vocab_size)
-        self.log.write("event", message="training", step=state.step, loss_floor=floor)
-        stop = None
-        with _deferred_interrupt(self.echo) as interrupt:
-            while stop is None and state.epoch < config.epochs:
-                stop = self._train_epoch(interrupt)
-                if stop is None:  # the epoch is complete
-                    state.epoch, state.batch = state.epoch + 1, 0
-                    stop = self._validate(end_of_epoch=True) or self._limit_reached()
-                elif stop != "interrupted":  # a limit mid-epoch: score the final model too
-                    self._validate(end_of_epoch=False)
-                self.save("last.ckpt")
-                if interrupt["requested"]:
-                    stop = "interrupted"
-        stop = stop or "epochs"
-        if stop == "interrupted":
-            self.echo(f"interrupted: resume with --resume {self.out_dir / 'last.ckpt'}")
-        plot = plot_curves(self.log.path, self.out_dir / "curves.png")
-        summary = {
-            "stopped": stop,
-            "steps": state.step,
-            "epochs": state.epoch + state.batch / max(len(self._batches(state.epoch)), 1),
-            "train_seconds": round(state.train_seconds, 2),
-            "wall_seconds": round(time.perf_counter() - started, 2),
-            "best_score": state.best_score,
-            "best_step": state.best_step,
-            "monitor": config.monitor,
-            "last_checkpoint": str(self.out_dir / "last.ckpt"),
-            "best_checkpoint": str(self.out_dir / "best.ckpt"),
-            "log": str(self.log.path),
-            "plot": str(plot),
-        }
-        self.log.write("summary", **summary)
+        with RunLock(self.out_dir):  # held until training ends: a second run here stops at once
+            if not self._folder_started:
+                self._start_run_folder()
+            started = time.perf_counter()
+            self.echo(
+                f"training {self.model.num_parameters():,} parameters on {len(self.examples):,} "
+                f"pairs; writing to {self.out_dir}"
+            )
+            floor = smoothing_floor(config.label_smoothing, self.tgt_tokenizer.vocab_size)
+            self.log.write("event", message="training", step=state.step, loss_floor=floor)
+            stop = None
+            with _deferred_interrupt(self.echo) as interrupt:
+                while stop is None and state.epoch < config.epochs:
+                    stop = self._train_epoch(interrupt)
+                    if stop is None:  # the epoch is complete
+                        state.epoch, state.batch = state.epoch + 1, 0
+                    if stop != "diverged" and not self._weights_finite():
+                        stop = "diverged"
+                    if stop is None:
+                        stop = self._validate(end_of_epoch=True) or self._limit_reached()
+                    elif stop in ("max_steps", "time_budget"):  # mid-epoch: score it too
+                        stop = self._validate(end_of_epoch=False) or stop
+                    if stop != "diverged":  # a diverged model is not saved: last.ckpt stays good
+                        self.save("last.ckpt")
+                    if interrupt["requested"] and stop is None:  # Ctrl-C while validating
+                        stop = "interrupted"
+            summary = self._summary(stop or "epochs", started)
         return summary
 
     def _train_epoch(self, interrupt) -> str | None:
@@ -332,15 +446,18 @@ class Trainer:
                 state.step, state.batch = state.step + 1, state.batch + 1
                 state.train_seconds += seconds
                 self.step_losses.append(loss)
-                window.add(loss, batch.num_tgt_tokens, seconds, grad_norm)
+                if _finite(loss, grad_norm):
+                    self.bad_steps = 0
+                    window.add(loss, batch.num_tgt_tokens, seconds, grad_norm)
+                    bar.set_postfix(window.postfix(self._lr()), refresh=False)
+                else:  # the update was skipped
+                    self._note_skipped(loss, grad_norm)
+                    if self.bad_steps >= MAX_BAD_STEPS:
+                        return "diverged"
                 bar.update()
-                if state.step % config.log_every == 0 or state.batch == len(batches):
-                    record = self.log.write("train", **window.record(state, self._lr()))
-                    bar.set_postfix(
-                        loss=f"{record['loss']:.3f}",
-                        tok_s=f"{record['tokens_per_s']:.0f}",
-                        lr=f"{record['lr']:.2e}",
-                    )
+                due = state.step % config.log_every == 0 or state.batch == len(batches)
+                if due and window.steps:
+                    self.log.write("train", **window.record(state, self._lr()))
                     window = _Window()
                 if interrupt["requested"]:
                     return "interrupted"
@@ -349,6 +466,33 @@ class Trainer:
         finally:
             bar.close()
         return None
+
+    def _note_skipped(self, loss: float, grad_norm: float) -> None:
+        """Log a step whose update was skipped, count it; at MAX_BAD_STEPS in a row, say why
+        the run stops."""
+        self.bad_steps += 1
+        step = self.state.step
+        self.log.write(
+            "event",
+            message=f"skipped the update: loss {loss}, gradient norm {grad_norm}",
+            step=step,
+        )
+        if self.bad_steps >= MAX_BAD_STEPS:
+            self.echo(
+                f"stopping at step {step}: the loss or the gradient norm was not finite in "
+                f"{self.bad_steps} steps in a row (their updates were skipped), so this model is "
+                f"not saved; the learning rate ({self.config.lr:g}) may be too high"
+            )
+
+    def _weights_finite(self) -> bool:
+        """True if every weight is a finite number; if not, says so."""
+        bad = nonfinite_weights(self.model)
+        if bad:
+            self.echo(
+                f"stopping at step {self.state.step}: the weights are no longer finite (NaN or "
+                f"inf in {', '.join(bad[:3])}), so this model is not saved"
+            )
+        return not bad
 
     def _limit_reached(self) -> str | None:
         """ "max_steps" or "time_budget" when that limit is reached, else None."""
@@ -363,7 +507,11 @@ class Trainer:
         return float(self.optimizer.param_groups[0]["lr"])
 
     def _validate(self, end_of_epoch: bool) -> str | None:
-        """Score the validation split, keep the best checkpoint, decide on early stopping."""
+        """Score the validation split, keep the best checkpoint, decide on early stopping.
+
+        Returns "early stopping", "diverged" (a validation loss that is not finite: the model
+        overflows on real data, and is not saved) or None.
+        """
         config, state = self.config, self.state
         pairs = self.splits.valid[: config.valid_size] if config.valid_size else self.splits.valid
         if not pairs:
@@ -373,10 +521,19 @@ class Trainer:
             self.model, self.src_tokenizer, self.tgt_tokenizer, pairs, beam_size=config.beam_size
         )
         scores = result.scores
+        epoch = state.epoch if end_of_epoch else state.epoch + 1  # counted from 1, as the bar
         self.log.write(
-            "valid", step=state.step, epoch=state.epoch, seconds=time.perf_counter() - t0, **scores
+            "valid", step=state.step, epoch=epoch, seconds=time.perf_counter() - t0, **scores
         )
-        self.echo(f"step {state.step} (epoch {state.epoch}) valid: {format_scores(scores)}")
+        self.echo(
+            f"step {state.step} (epoch {epoch}/{config.epochs}) valid: {format_scores(scores)}"
+        )
+        if not math.isfinite(scores["loss"]):
+            self.echo(
+                f"stopping at step {state.step}: the validation loss is {scores['loss']}, so this "
+                f"model is not saved; the learning rate ({config.lr:g}) may be too high"
+            )
+            return "diverged"
         score = -scores["loss"] if config.monitor == "loss" else scores[config.monitor]
         improved = state.best_score is None or score > state.best_score
         if improved or score == state.best_score:  # a tie keeps the newer model: more training
@@ -391,9 +548,36 @@ class Trainer:
                 return "early stopping"
         return None
 
+    def _summary(self, stop: str, started: float) -> dict[str, Any]:
+        """What the run did and where it wrote it; also the log's last record, and the plot."""
+        state = self.state
+        plot = plot_curves(self.log.path, self.out_dir / "curves.png")
+        summary = {
+            "stopped": stop,
+            "steps": state.step,
+            "epochs": state.epoch + state.batch / max(len(self._batches(state.epoch)), 1),
+            "train_seconds": round(state.train_seconds, 2),
+            "wall_seconds": round(time.perf_counter() - started, 2),
+            "best_score": state.best_score,
+            "best_step": state.best_step,
+            "monitor": self.config.monitor,
+            "last_checkpoint": str(self.out_dir / "last.ckpt"),
+            "best_checkpoint": str(self.out_dir / "best.ckpt"),
+            "log": str(self.log.path),
+            "plot": str(plot),
+        }
+        self.log.write("summary", step=state.step, **summary)
+        return summary
+
     # ---- checkpoints ----------------------------------------------------------------------------
     def save(self, name: str = "last.ckpt") -> Path:
-        """Write a checkpoint of everything (see `transformer.checkpoint`) into out_dir."""
+        """Write a checkpoint of everything (see `transformer.checkpoint`) into out_dir.
+
+        Weights that are not finite are refused (`CheckpointError`): a checkpoint always holds
+        a usable model.
+        """
+        require_finite_weights(self.model, self.out_dir / name)
+        data = {"data": self.data_fingerprint} if self.data_fingerprint else {}
         return save_checkpoint(
             self.out_dir / name,
             config=self.config.to_dict(),
@@ -404,7 +588,13 @@ class Trainer:
             scheduler=self.scheduler.state_dict(),
             rng=mg_random.get_state(),
             progress=asdict(self.state),
+            **data,
         )
+
+
+def _finite(loss: float, grad_norm: float) -> bool:
+    """A step that may update the weights: its loss and gradient norm are finite numbers."""
+    return math.isfinite(loss) and math.isfinite(grad_norm)
 
 
 class _Window:
@@ -414,21 +604,29 @@ class _Window:
         self.loss = self.tokens = self.seconds = self.steps = 0
         self.grad_norm = None
 
-    def add(self, loss: float, tokens: int, seconds: float, grad_norm: float | None) -> None:
+    def add(self, loss: float, tokens: int, seconds: float, grad_norm: float) -> None:
         self.loss += loss * tokens
         self.tokens += tokens
         self.seconds += seconds
         self.steps += 1
         self.grad_norm = grad_norm
 
+    def postfix(self, lr: float) -> dict[str, str]:
+        """The progress bar's numbers, from the first step on: the loss so far in this window."""
+        return {
+            "loss": f"{self.loss / self.tokens:.3f}",
+            "tok_s": f"{self.tokens / max(self.seconds, 1e-9):.0f}",
+            "lr": f"{lr:.2e}",
+        }
+
     def record(self, state: Progress, lr: float) -> dict[str, Any]:
         return {
             "step": state.step,
-            "epoch": state.epoch,
-            "loss": self.loss / max(self.tokens, 1),
+            "epoch": state.epoch + 1,  # counted from 1, as the progress bar shows it
+            "loss": self.loss / self.tokens,
             "lr": lr,
             "tokens_per_s": self.tokens / max(self.seconds, 1e-9),
-            "ms_per_step": 1000 * self.seconds / max(self.steps, 1),
+            "ms_per_step": 1000 * self.seconds / self.steps,
             "grad_norm": self.grad_norm,
             "train_seconds": round(state.train_seconds, 3),
         }

@@ -26,6 +26,9 @@ import numpy as np
 
 import minigrad.nn.functional as F
 from minigrad import Tensor, viz
+from minigrad.viz import paths
+from transformer.cli import option_type
+from transformer.config import at_least
 from transformer.data.tokenizers.base import BOS_ID, EOS_ID, PAD_ID
 from transformer.decoding import greedy_decode
 from transformer.model.attention import MultiHeadAttention
@@ -37,15 +40,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True, help="checkpoint file written by train")
     parser.add_argument("--sentence", required=True, help="source sentence to look at")
     parser.add_argument("--target", help="reference translation (default: the model's own)")
-    parser.add_argument("--out", default="viz", help="output directory (default: viz)")
-    parser.add_argument("--depth", type=int, help="fold modules this many levels down")
+    positive = option_type("int", at_least(1))
+    parser.add_argument("--out", default="runs/viz", help="output directory (default: runs/viz)")
+    parser.add_argument("--depth", type=positive, help="fold modules this many levels down")
     parser.add_argument("--expand", nargs="*", default=[],
-                        help="module paths to draw open, e.g. encoder.layers.0")  # fmt: skip
+                        help="module paths to draw open, e.g. encoder.layers.0 (* matches one "
+                             "part: decoder.layers.*.cross_attn)")  # fmt: skip
     parser.add_argument(
         "--max-nodes",
-        type=int,
+        type=positive,
         default=40,
-        help="fold modules until the graph has at most this many nodes",
+        help="fold modules until the graph has at most this many nodes (default: 40)",
     )
 
 
@@ -102,11 +107,18 @@ def visualize(model, src_tokenizer, tgt_tokenizer, sentence: str, out_dir, targe
     """Run one training step on (sentence, target) and write the pictures and reports listed
     in the module docstring to ``out_dir``; returns {file name: path}. ``model`` keeps the
     step's gradients (call ``zero_grad`` before training on)."""
-    out = Path(out_dir)
-    (out / "attention").mkdir(parents=True, exist_ok=True)
+    modules = [name for name, _ in model.named_modules() if name]
+    for pattern in expand:
+        if not any(paths.matches(pattern, name) for name in modules):
+            raise ValueError(
+                f"viz: expand {pattern!r} names no module of the model (such as "
+                f"{', '.join(modules[:3])}, ...)"
+            )
     src_ids = src_tokenizer.encode(sentence)
     if not src_ids:
         raise ValueError(f"viz: the sentence {sentence!r} has no tokens")
+    out = Path(out_dir)
+    (out / "attention").mkdir(parents=True, exist_ok=True)
     if target is None:
         target_ids = greedy_decode(model, np.array([src_ids], dtype=np.int64))[0]
     else:
@@ -141,10 +153,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv=None) -> int:
-    """Stand-alone entry point: ``python -m transformer.visualize --checkpoint ...``."""
-    parser = argparse.ArgumentParser(prog="transformer viz", description=__doc__.split("\n")[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    """Stand-alone entry point: ``python -m transformer.visualize --checkpoint ...`` is
+    ``python -m transformer viz ...`` (and ends as the command line does on bad input)."""
+    from transformer.cli import main as cli_main
+
+    return cli_main(["viz", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

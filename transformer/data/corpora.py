@@ -34,6 +34,8 @@ def clean_pairs(pairs: list[Pair], lowercase: bool = True, punctuation: bool = T
 
 def _finish(splits: Splits, lowercase: bool, punctuation: bool, max_train: int | None) -> Splits:
     """Clean all splits, cap the training set and suggest subword tokenizers."""
+    if max_train is not None and max_train < 1:
+        raise DataError(f"max_train must be >= 1 (or None: every pair), got {max_train}")
     train = splits.train if max_train is None else splits.train[:max_train]
     return Splits(
         train=clean_pairs(train, lowercase, punctuation),

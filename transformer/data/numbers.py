@@ -94,6 +94,8 @@ def numbers_dataset(
     """
     if lang not in _TARGET_TOKENIZER:
         raise ValueError(f"lang must be one of {sorted(_TARGET_TOKENIZER)}, got {lang!r}")
+    if num_train < 1:
+        raise ValueError(f"num_train must be >= 1 (a model needs training pairs), got {num_train}")
     options = dict(
         max_digits=max_digits,
         seed=seed,

@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 
 class DataError(ValueError):
-    """Bad input data: the message names the file (and line) and what is wrong with it."""
+    """Bad input data or dataset options: the message names the file (and line) or the option,
+    and what is wrong with it."""
 
 
 class Pair(NamedTuple):

@@ -51,6 +51,8 @@ def task_dataset(
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    if num_train < 1:
+        raise ValueError(f"num_train must be >= 1 (a model needs training pairs), got {num_train}")
     if not 1 <= min_len <= max_len:
         raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len} max_len={max_len}")
     if len(symbols) < 2 or len(set(symbols)) != len(symbols):

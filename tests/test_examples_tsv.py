@@ -1,0 +1,49 @@
+"""examples/05_train_tsv.py: a complete --help, and Ctrl-C before the first time mark stops
+cleanly (the model so far in last.ckpt, nothing scored) instead of crashing on best.ckpt."""
+
+import importlib.util
+import signal
+from pathlib import Path
+
+import pytest
+
+from transformer.training import Trainer
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "05_train_tsv.py"
+
+
+@pytest.fixture(scope="module")
+def example():
+    """The example as a module (its file name starts with a digit)."""
+    spec = importlib.util.spec_from_file_location("train_tsv", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_help_describes_the_example_and_every_option(example, capsys):
+    with pytest.raises(SystemExit, match="0"):
+        example.main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "and measure test BLEU after several training times." in help_text
+    assert "--minutes MINUTES [MINUTES ...] time marks" in help_text
+    assert "--out OUT output directory (default: runs/tsv)" in help_text
+
+
+def test_ctrl_c_before_the_first_validation_stops_cleanly(example, tmp_path, monkeypatch, capsys):
+    lines = [f"the number {i} .\tdie Zahl {i} ." for i in range(1600)]
+    data = tmp_path / "pairs.tsv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    train_step = Trainer.train_step
+
+    def ctrl_c_during_the_first_step(self, batch):
+        signal.raise_signal(signal.SIGINT)  # Trainer: stop after this step, save last.ckpt
+        return train_step(self, batch)
+
+    monkeypatch.setattr(Trainer, "train_step", ctrl_c_during_the_first_step)
+    out = tmp_path / "run"
+    assert example.main([str(data), "--minutes", "1", "--out", str(out)]) == 130
+    printed = capsys.readouterr().out
+    assert "interrupted before the 1-minute mark (step 1): not scored" in printed
+    assert (out / "last.ckpt").is_file() and not (out / "best.ckpt").exists()
+    assert not (out / "bleu_by_minute.json").exists()
