@@ -50,10 +50,11 @@ def unit_roundoff(dtype=np.float32):
 
 
 def gamma(n, dtype=np.float32):
-    """Higham's gamma_n = n u / (1 - n u): the largest relative change of n chained roundings."""
-    nu = n * unit_roundoff(dtype)
-    assert nu < 1, f"gamma({n}) is unbounded in {np.dtype(dtype).name}"
-    return nu / (1 - nu)
+    """Higham's gamma_n = n u / (1 - n u): the largest relative change of n chained roundings
+    (n: a count, or an array of counts)."""
+    nu = np.asarray(n, dtype=np.float64) * unit_roundoff(dtype)
+    assert (nu < 1).all(), f"gamma({n}) is unbounded in {np.dtype(dtype).name}"
+    return nu / (1 - nu) if nu.ndim else float(nu / (1 - nu))
 
 
 def sum_tolerance(n, magnitude=1.0, dtype=np.float32):
