@@ -233,6 +233,11 @@ def test_data_options_are_checked_against_the_dataset_loader(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+def test_data_options_of_a_resumed_run_are_read_by_its_datasets_loader(checkpoint, capsys):
+    err = error_of(capsys, "train", "--resume", checkpoint, "--data-option", "min_len=x")
+    assert "data option min_len must be an integer, got 'x'" in err  # reverse's, not numbers'
+
+
 def test_a_new_runs_settings_are_checked_together(tmp_path, capsys):
     err = error_of(capsys, "train", "--positional", "rope", "--d-model", "12", "--out", "x")
     assert "rope positions need an even head width, but --d-model 12 / --num-heads 4" in err
