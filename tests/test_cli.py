@@ -170,6 +170,9 @@ def test_translate_and_evaluate_files(checkpoint, tmp_path, capsys):
     args = ["--src", str(tmp_path / "src.txt"), "--ref", str(tmp_path / "ref.txt"), "--json"]
     assert main(["evaluate", "--checkpoint", checkpoint, *args]) == 0
     assert json.loads(capsys.readouterr().out)["pairs"] == 2
+    assert "give --pairs or --src and --ref, not both" in error_of(
+        capsys, "evaluate", "--checkpoint", checkpoint, "--pairs", str(tmp_path / "p.tsv"), *args
+    )
 
 
 def parse_error(capsys, *argv) -> str:

@@ -261,6 +261,8 @@ def _evaluation_pairs(
 ) -> tuple[list[Pair], str]:
     """The pairs to evaluate on, and a name for them; `trained_on` is the checkpoint's data
     fingerprint (a warning if its own split's data changed since)."""
+    if args.pairs and (args.src or args.ref):
+        raise ValueError("give --pairs or --src and --ref, not both")
     if args.pairs:
         clean = input_normalizer(config)
         pairs = [
