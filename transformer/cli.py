@@ -245,10 +245,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
     """Print one translation per input sentence."""
     from transformer.checkpoint import load_checkpoint
     from transformer.decoding import translate
-    from transformer.integrity import require_finite_weights
 
     model, src_tok, tgt_tok, config = load_checkpoint(args.checkpoint)
-    require_finite_weights(model, args.checkpoint)
     clean = input_normalizer(config)
     sentences = [clean(s) for s in _read_sentences(args)]
     for line in translate(model, src_tok, tgt_tok, sentences, **_decoding_kwargs(args)):
@@ -295,11 +293,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Print BLEU, chrF, exact match (and teacher-forced scores) with sample translations."""
     from transformer.checkpoint import build_from_checkpoint, read_checkpoint
     from transformer.evaluation import evaluate, format_scores
-    from transformer.integrity import require_finite_weights
 
     content = read_checkpoint(args.checkpoint)
     model, src_tok, tgt_tok, config = build_from_checkpoint(content, args.checkpoint)
-    require_finite_weights(model, args.checkpoint)
     pairs, name = _evaluation_pairs(args, config, content.get("data"))
     if args.limit:
         pairs = pairs[: args.limit]
