@@ -34,6 +34,7 @@ import sys
 from pathlib import Path
 
 from transformer.checkpoint import load_checkpoint
+from transformer.cli import option_type
 from transformer.config import TrainConfig
 from transformer.evaluation import evaluate, format_scores
 from transformer.training import Trainer
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     """Train in stages, score the test split at each time mark; 130 if interrupted."""
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("pairs", type=Path, help="tab-separated file of sentence pairs")
-    parser.add_argument("--minutes", type=float, nargs="+", default=[2, 5, 10],
+    minutes = option_type("float", lambda m: None if m > 0 else f"must be > 0, got {m}")
+    parser.add_argument("--minutes", type=minutes, nargs="+", default=[2, 5, 10],
                         help="time marks: minutes of training steps (default: 2 5 10)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("runs/tsv"),
                         help="output directory (default: runs/tsv)")  # fmt: skip

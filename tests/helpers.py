@@ -50,10 +50,11 @@ def unit_roundoff(dtype=np.float32):
 
 
 def gamma(n, dtype=np.float32):
-    """Higham's gamma_n = n u / (1 - n u): the largest relative change of n chained roundings."""
-    nu = n * unit_roundoff(dtype)
-    assert nu < 1, f"gamma({n}) is unbounded in {np.dtype(dtype).name}"
-    return nu / (1 - nu)
+    """Higham's gamma_n = n u / (1 - n u): the largest relative change of n chained roundings
+    (n: a count, or an array of counts)."""
+    nu = np.asarray(n, dtype=np.float64) * unit_roundoff(dtype)
+    assert (nu < 1).all(), f"gamma({n}) is unbounded in {np.dtype(dtype).name}"
+    return nu / (1 - nu) if nu.ndim else float(nu / (1 - nu))
 
 
 def sum_tolerance(n, magnitude=1.0, dtype=np.float32):
@@ -96,3 +97,18 @@ def assert_within(actual, expected, bound, err_msg=""):
             f"the bound {bound[worst]:.3g} at {worst} ({int((error > bound).sum())} of "
             f"{error.size} entries)"
         )
+
+
+def assert_backend_tolerance_covers(roundings, dtype):
+    """minigrad.kernels.testing.compare_backends allows TOLERANCE[dtype] relative to each value
+    plus TOLERANCE[dtype] times the largest magnitude. Two backends that each make at most
+    `roundings` chained roundings (sums of n terms count n, in any order) differ by at most
+    2 gamma(roundings) of that: check that the fixed tolerance covers the kernel under test
+    (float32: up to 83 roundings, e.g. two row sums of 33 and 17 more operations)."""
+    from minigrad.kernels.testing import TOLERANCE
+
+    allowed = TOLERANCE[np.dtype(dtype)]
+    assert 2 * gamma(roundings, dtype) <= allowed, (
+        f"{roundings} roundings in {np.dtype(dtype).name} may differ by "
+        f"{2 * gamma(roundings, dtype):.2g}, more than compare_backends' {allowed:g}"
+    )

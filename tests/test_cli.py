@@ -170,6 +170,9 @@ def test_translate_and_evaluate_files(checkpoint, tmp_path, capsys):
     args = ["--src", str(tmp_path / "src.txt"), "--ref", str(tmp_path / "ref.txt"), "--json"]
     assert main(["evaluate", "--checkpoint", checkpoint, *args]) == 0
     assert json.loads(capsys.readouterr().out)["pairs"] == 2
+    assert "give --pairs or --src and --ref, not both" in error_of(
+        capsys, "evaluate", "--checkpoint", checkpoint, "--pairs", str(tmp_path / "p.tsv"), *args
+    )
 
 
 def parse_error(capsys, *argv) -> str:
@@ -231,6 +234,11 @@ def test_data_options_are_checked_against_the_dataset_loader(tmp_path, capsys):
     assert "data option max_train must be an integer or none, got '1e3'" in err
     assert "no such file" in error_of(capsys, "train", "--data", str(tmp_path / "missing.tsv"))
     assert not (tmp_path / "run").exists()
+
+
+def test_data_options_of_a_resumed_run_are_read_by_its_datasets_loader(checkpoint, capsys):
+    err = error_of(capsys, "train", "--resume", checkpoint, "--data-option", "min_len=x")
+    assert "data option min_len must be an integer, got 'x'" in err  # reverse's, not numbers'
 
 
 def test_a_new_runs_settings_are_checked_together(tmp_path, capsys):

@@ -47,3 +47,9 @@ def test_ctrl_c_before_the_first_validation_stops_cleanly(example, tmp_path, mon
     assert "interrupted before the 1-minute mark (step 1): not scored" in printed
     assert (out / "last.ckpt").is_file() and not (out / "best.ckpt").exists()
     assert not (out / "bleu_by_minute.json").exists()
+
+
+def test_time_marks_must_be_positive(example, capsys):
+    with pytest.raises(SystemExit, match="2"):
+        example.main(["pairs.tsv", "--minutes", "2", "0"])
+    assert "argument --minutes: must be > 0, got 0.0" in capsys.readouterr().err

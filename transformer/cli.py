@@ -21,7 +21,8 @@ failure, not by a list of the errors seen so far:
   Options are checked when they are parsed (``error: argument --max-steps: must be >= 1, got
   0``); inputs read by `translate` and `evaluate` are limited to `MAX_INPUT_BYTES`.
 * **Ctrl-C**: ``interrupted``, exit 130 (`train` saves a checkpoint at the first Ctrl-C and
-  stops after the current step; a second one quits at once).
+  stops after the current step; a second one quits at once). A reader that stops reading the
+  output (``translate ... | head``) ends the command quietly, exit 141 (as SIGPIPE would).
 * **Anything else is a bug** (a `TypeError`, `KeyError`, ... from our code): the traceback,
   to be reported. `TRANSFORMER_TRACEBACK=1` shows the traceback of every failure.
 """
@@ -51,6 +52,7 @@ MAX_INPUT_BYTES = 10 * 2**20
 
 
 def _finite_float(text: str) -> float:
+    """float(text), refusing inf and nan (ValueError)."""
     value = float(text)
     if not math.isfinite(value):
         raise ValueError(text)
@@ -91,30 +93,23 @@ def _option_name(setting: str) -> str:
 def _add_config_options(groups: dict[str, argparse._ArgumentGroup]) -> None:
     """One option per `TrainConfig` field, in the help group of its section, checked as it is
     parsed (default None = "not given", so --resume can tell)."""
-    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    settings = {f.name: f for f in fields(TrainConfig)}
     for title, names in sections().items():
         for name in names:
-            help_text = TrainConfig.__dataclass_fields__[name].metadata["help"]
-            if "(default:" not in help_text:
-                help_text += f" (default: {defaults[name]})"
+            add = groups[title].add_argument
             if name == "data_options":
-                groups[title].add_argument(
-                    "--data-option",
-                    dest="data_options",
-                    action="append",
-                    metavar="KEY=VALUE",
+                add("--data-option", dest="data_options", action="append", metavar="KEY=VALUE",
                     help="an option of the dataset loader, e.g. num_train=5000 (repeatable; "
-                    "docs/data.md lists them)",
-                )
-            elif setting_kind(name) == "bool":
-                groups[title].add_argument(
-                    _option_name(name), action=argparse.BooleanOptionalAction, help=help_text
-                )
+                         "docs/data.md lists them)")  # fmt: skip
+                continue
+            help_text = settings[name].metadata["help"]
+            if "(default:" not in help_text:  # else the help says what the default means
+                help_text += f" (default: {settings[name].default})"
+            if setting_kind(name) == "bool":
+                add(_option_name(name), action=argparse.BooleanOptionalAction, help=help_text)
             else:
                 check = partial(setting_problem, name)
-                groups[title].add_argument(
-                    _option_name(name), type=option_type(setting_kind(name), check), help=help_text
-                )
+                add(_option_name(name), type=option_type(setting_kind(name), check), help=help_text)
 
 
 def _parse_data_options(items: list[str], data: str) -> dict[str, Any]:
@@ -250,10 +245,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
     """Print one translation per input sentence."""
     from transformer.checkpoint import load_checkpoint
     from transformer.decoding import translate
-    from transformer.integrity import require_finite_weights
 
     model, src_tok, tgt_tok, config = load_checkpoint(args.checkpoint)
-    require_finite_weights(model, args.checkpoint)
     clean = input_normalizer(config)
     sentences = [clean(s) for s in _read_sentences(args)]
     for line in translate(model, src_tok, tgt_tok, sentences, **_decoding_kwargs(args)):
@@ -266,6 +259,8 @@ def _evaluation_pairs(
 ) -> tuple[list[Pair], str]:
     """The pairs to evaluate on, and a name for them; `trained_on` is the checkpoint's data
     fingerprint (a warning if its own split's data changed since)."""
+    if args.pairs and (args.src or args.ref):
+        raise ValueError("give --pairs or --src and --ref, not both")
     if args.pairs:
         clean = input_normalizer(config)
         pairs = [
@@ -298,11 +293,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Print BLEU, chrF, exact match (and teacher-forced scores) with sample translations."""
     from transformer.checkpoint import build_from_checkpoint, read_checkpoint
     from transformer.evaluation import evaluate, format_scores
-    from transformer.integrity import require_finite_weights
 
     content = read_checkpoint(args.checkpoint)
     model, src_tok, tgt_tok, config = build_from_checkpoint(content, args.checkpoint)
-    require_finite_weights(model, args.checkpoint)
     pairs, name = _evaluation_pairs(args, config, content.get("data"))
     if args.limit:
         pairs = pairs[: args.limit]

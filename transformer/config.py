@@ -5,6 +5,10 @@ builds its options from these fields and their help texts, the trainer reads the
 checkpoint saves them (as plain JSON data) so that `translate`, `evaluate` and `--resume`
 rebuild exactly the same model and data. The defaults are the toy setting that learns
 English -> German numbers in about two CPU minutes (see docs/translation.md).
+
+Each field also carries the check of its values (type, range, choices: `setting_problem`),
+which `TrainConfig.validate` and the command line's option parsing share, and belongs to a
+section (`sections`: data, model, optimization, stopping and validation, output).
 """
 
 from __future__ import annotations
