@@ -39,7 +39,6 @@ earlier states, and no checkpoint ever holds weights that are not finite.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import math
@@ -394,78 +393,85 @@ class Trainer:
         """Train until epochs, max_steps, the time budget, early stopping, divergence or Ctrl-C
         (see the module doc); return a summary whose "stopped" says which."""
         config, state = self.config, self.state
-        with RunLock(self.out_dir):  # held until training ends: a second run here stops at once
-            if not self._folder_started:
-                self._start_run_folder()
-            started = time.perf_counter()
-            self.echo(
-                f"training {self.model.num_parameters():,} parameters on {len(self.examples):,} "
-                f"pairs; writing to {self.out_dir}"
-            )
-            floor = smoothing_floor(config.label_smoothing, self.tgt_tokenizer.vocab_size)
-            self.log.write("event", message="training", step=state.step, loss_floor=floor)
-            stop = None
-            with _deferred_interrupt(self.echo) as interrupt:
-                while stop is None and state.epoch < config.epochs:
-                    stop = self._train_epoch(interrupt)
-                    if stop is None:  # the epoch is complete
+        with RunLock(self.out_dir), _CtrlC(self.echo) as ctrl_c:  # one run per folder
+            started = self._begin()
+            stop = None  # why training stops: set once, then the loops end
+            while stop is None and state.epoch < config.epochs:
+                batches = self._batches(state.epoch)  # shuffled anew every epoch
+                with self._progress_bar(len(batches)) as bar:
+                    for batch in batches[state.batch :]:  # a resumed run starts mid-epoch
+                        t0 = time.perf_counter()
+                        loss, grad_norm = self.train_step(batch)  # the recipe of §5
+                        seconds = time.perf_counter() - t0
+                        self._count_step(batch, loss, grad_norm, seconds, bar, len(batches))
+                        stop = self._stop_mid_epoch(ctrl_c, len(batches))
+                        if stop:
+                            break
+                    else:  # the whole epoch was trained
                         state.epoch, state.batch = state.epoch + 1, 0
-                    if stop != "diverged" and not self._weights_finite():
-                        stop = "diverged"
-                    if stop is None:
-                        stop = self._validate(end_of_epoch=True) or self._limit_reached()
-                    elif stop in ("max_steps", "time_budget"):  # mid-epoch: score it too
-                        stop = self._validate(end_of_epoch=False) or stop
-                    if stop != "diverged":  # a diverged model is not saved: last.ckpt stays good
-                        self.save("last.ckpt")
-                    if interrupt["requested"] and stop is None:  # Ctrl-C while validating
-                        stop = "interrupted"
-            summary = self._summary(stop or "epochs", started)
-        return summary
+                if stop != "diverged" and not self._weights_finite():
+                    stop = "diverged"
+                if stop in (None, "max_steps", "time_budget"):  # score it; keep the best
+                    stop = self._validate(end_of_epoch=stop is None) or stop or self._limit()
+                if stop != "diverged":  # a diverged model is not saved: last.ckpt stays good
+                    self.save("last.ckpt")
+                if stop is None and ctrl_c.pressed:  # Ctrl-C during validation
+                    stop = "interrupted"
+            return self._summary(stop or "epochs", started)
 
-    def _train_epoch(self, interrupt) -> str | None:
-        """Train on the rest of the current epoch; returns why it stopped early, or None."""
+    def _begin(self) -> float:
+        """Set up the locked folder (once) and say what the run trains; returns the start time."""
+        if not self._folder_started:
+            self._start_run_folder()
+        self.echo(
+            f"training {self.model.num_parameters():,} parameters on {len(self.examples):,} "
+            f"pairs; writing to {self.out_dir}"
+        )
+        floor = smoothing_floor(self.config.label_smoothing, self.tgt_tokenizer.vocab_size)
+        self.log.write("event", message="training", step=self.state.step, loss_floor=floor)
+        self.window = _Window()
+        return time.perf_counter()
+
+    def _progress_bar(self, total: int):
+        """The tqdm bar of the current epoch ("epoch 3/20"), resumed at the batch reached."""
         from tqdm.auto import tqdm
 
-        config, state = self.config, self.state
-        batches = self._batches(state.epoch)
-        bar = tqdm(
-            total=len(batches),
-            initial=state.batch,
-            desc=f"epoch {state.epoch + 1}/{config.epochs}",
+        return tqdm(
+            total=total,
+            initial=self.state.batch,
+            desc=f"epoch {self.state.epoch + 1}/{self.config.epochs}",
             disable=not self.progress_bar,
             dynamic_ncols=True,
             leave=False,
         )
-        window = _Window()
-        try:
-            for batch in batches[state.batch :]:
-                t0 = time.perf_counter()
-                loss, grad_norm = self.train_step(batch)
-                seconds = time.perf_counter() - t0
-                state.step, state.batch = state.step + 1, state.batch + 1
-                state.train_seconds += seconds
-                self.step_losses.append(loss)
-                if _finite(loss, grad_norm):
-                    self.bad_steps = 0
-                    window.add(loss, batch.num_tgt_tokens, seconds, grad_norm)
-                    bar.set_postfix(window.postfix(self._lr()), refresh=False)
-                else:  # the update was skipped
-                    self._note_skipped(loss, grad_norm)
-                    if self.bad_steps >= MAX_BAD_STEPS:
-                        return "diverged"
-                bar.update()
-                due = state.step % config.log_every == 0 or state.batch == len(batches)
-                if due and window.steps:
-                    self.log.write("train", **window.record(state, self._lr()))
-                    window = _Window()
-                if interrupt["requested"]:
-                    return "interrupted"
-                if state.batch < len(batches) and self._limit_reached():
-                    return self._limit_reached()
-        finally:
-            bar.close()
-        return None
+
+    def _count_step(self, batch, loss, grad_norm, seconds: float, bar, epoch_length: int) -> None:
+        """Advance the counters after a step; show and log its numbers (every `log_every`
+        steps and at the end of an epoch), or note a skipped update."""
+        config, state = self.config, self.state
+        state.step, state.batch = state.step + 1, state.batch + 1
+        state.train_seconds += seconds
+        self.step_losses.append(loss)
+        if _finite(loss, grad_norm):
+            self.bad_steps = 0
+            self.window.add(loss, batch.num_tgt_tokens, seconds, grad_norm)
+            bar.set_postfix(self.window.postfix(self._lr()), refresh=False)
+        else:  # train_step skipped the update
+            self._note_skipped(loss, grad_norm)
+        bar.update()
+        due = state.step % config.log_every == 0 or state.batch == epoch_length
+        if due and self.window.steps:
+            self.log.write("train", **self.window.record(state, self._lr()))
+            self.window = _Window()
+
+    def _stop_mid_epoch(self, ctrl_c: _CtrlC, epoch_length: int) -> str | None:
+        """Why training stops after this step, before the epoch's end: "diverged" (too many
+        bad steps in a row), "interrupted" (Ctrl-C), "max_steps" or "time_budget"; else None."""
+        if self.bad_steps >= MAX_BAD_STEPS:
+            return "diverged"
+        if ctrl_c.pressed:
+            return "interrupted"
+        return self._limit() if self.state.batch < epoch_length else None
 
     def _note_skipped(self, loss: float, grad_norm: float) -> None:
         """Log a step whose update was skipped, count it; at MAX_BAD_STEPS in a row, say why
@@ -494,7 +500,7 @@ class Trainer:
             )
         return not bad
 
-    def _limit_reached(self) -> str | None:
+    def _limit(self) -> str | None:
         """ "max_steps" or "time_budget" when that limit is reached, else None."""
         config, state = self.config, self.state
         if config.max_steps is not None and state.step >= config.max_steps:
@@ -632,23 +638,27 @@ class _Window:
         }
 
 
-@contextlib.contextmanager
-def _deferred_interrupt(echo):
-    """While active, the first Ctrl-C only sets a flag (the loop saves and stops after the
-    current step); a second one interrupts at once. Only in the main thread."""
-    flag = {"requested": False}
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
+class _CtrlC:
+    """While active (a context manager), the first Ctrl-C only sets `pressed`: the loop saves
+    and stops after the current step. A second one interrupts at once. Main thread only (only
+    it receives signals); elsewhere `pressed` stays False."""
 
-    def handler(signum, frame):
-        if flag["requested"]:
+    def __init__(self, echo):
+        self.echo = echo
+        self.pressed = False
+        self.previous = None
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _handler(self, signum, frame) -> None:
+        if self.pressed:
             raise KeyboardInterrupt
-        flag["requested"] = True
-        echo("\nCtrl-C: saving a checkpoint after this step (press Ctrl-C again to quit now)")
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        self.pressed = True
+        self.echo("\nCtrl-C: saving a checkpoint after this step (press Ctrl-C again to quit now)")
