@@ -35,8 +35,8 @@ from pathlib import Path
 
 from transformer.checkpoint import load_checkpoint
 from transformer.cli import option_type
-from transformer.config import TrainConfig
 from transformer.evaluation import evaluate, format_scores
+from transformer.train_config import TrainConfig
 from transformer.training import Trainer
 
 

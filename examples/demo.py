@@ -32,8 +32,8 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from transformer.checkpoint import load_checkpoint  # noqa: E402
-from transformer.config import TrainConfig  # noqa: E402
 from transformer.evaluation import evaluate, format_scores  # noqa: E402
+from transformer.train_config import TrainConfig  # noqa: E402
 from transformer.training import Trainer  # noqa: E402
 
 QUICK = dict(

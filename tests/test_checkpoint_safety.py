@@ -10,9 +10,9 @@ import minigrad
 from minigrad.serialization import CheckpointError
 from transformer.checkpoint import load_checkpoint, read_checkpoint, restoring, save_checkpoint
 from transformer.cli import main
-from transformer.config import TrainConfig
 from transformer.data import build_tokenizer
 from transformer.model import Transformer
+from transformer.train_config import TrainConfig
 
 WEIGHT = "src_embed.token.weight"
 

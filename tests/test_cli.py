@@ -138,7 +138,7 @@ def test_every_command_has_help(command, capsys):
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     """A checkpoint of a tiny model trained for two steps (in-process: fast)."""
-    from transformer.config import TrainConfig
+    from transformer.train_config import TrainConfig
     from transformer.training import Trainer
 
     out = tmp_path_factory.mktemp("ckpt")

@@ -8,9 +8,9 @@ import pytest
 
 import minigrad
 import minigrad.nn.functional as F
-from transformer.config import TrainConfig
 from transformer.data import DataError, load_dataset
 from transformer.data.registry import dataset_options, parse_options
+from transformer.train_config import TrainConfig
 
 
 def test_broadcast_mismatch_names_op_and_shapes():

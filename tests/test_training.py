@@ -10,10 +10,10 @@ import minigrad
 import minigrad.nn.functional as F
 from minigrad.serialization import CheckpointError
 from transformer.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
-from transformer.config import TrainConfig
 from transformer.data import collate
 from transformer.model import Transformer
 from transformer.model.masks import padding_mask
+from transformer.train_config import TrainConfig
 from transformer.train_log import read_log, smoothing_floor
 from transformer.training import Trainer, build_optimizer, build_scheduler, translation_loss
 

@@ -29,10 +29,10 @@ from typing import Any
 
 import minigrad
 from minigrad.serialization import CheckpointError
-from transformer.config import TrainConfig
 from transformer.data import Tokenizer, tokenizer_from_dict
 from transformer.integrity import require_finite_weights
 from transformer.model import Transformer
+from transformer.train_config import TrainConfig
 
 KIND, VERSION = "transformer-translation", 1
 _REQUIRED = ("config", "model", "src_tokenizer", "tgt_tokenizer")

@@ -8,7 +8,7 @@
     python -m transformer evaluate --checkpoint runs/numbers/best.ckpt        # its test split
     python -m transformer viz --checkpoint ... --sentence "twelve" --out viz
 
-The `train` options are generated from `transformer.config.TrainConfig` (one option per field,
+The `train` options are generated from `transformer.train_config.TrainConfig` (one option per field,
 with its help text and its check), so the command line and the Python API never disagree.
 
 How a command ends when it cannot do its job, decided in one place (`main`) by the kind of
@@ -41,10 +41,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from transformer.config import TrainConfig, at_least, sections, setting_kind, setting_problem
 from transformer.data import Pair, normalize, read_aligned, read_lines, read_tsv
 from transformer.data.files import decode_lines, read_bytes
 from transformer.data.registry import DATASETS, parse_options
+from transformer.train_config import TrainConfig, at_least, sections, setting_kind, setting_problem
 
 # translate and evaluate read at most this much input per file (or stdin): an endless input
 # such as /dev/zero is refused at once instead of filling the memory.

@@ -62,7 +62,6 @@ from transformer.checkpoint import (
     restoring,
     save_checkpoint,
 )
-from transformer.config import RESUMABLE, TrainConfig
 from transformer.data import (
     DATASETS,
     DataError,
@@ -90,6 +89,7 @@ from transformer.run_folder import (
     remove_stale_temporaries,
     write_text_atomic,
 )
+from transformer.train_config import RESUMABLE, TrainConfig
 from transformer.train_log import TrainLog, lines_up_to, plot_curves, smoothing_floor
 
 MAX_BAD_STEPS = 5  # the run stops after this many steps in a row with a non-finite loss/gradient

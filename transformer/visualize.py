@@ -28,11 +28,11 @@ import minigrad.nn.functional as F
 from minigrad import Tensor, viz
 from minigrad.viz import paths
 from transformer.cli import option_type
-from transformer.config import at_least
 from transformer.data.tokenizers.base import BOS_ID, EOS_ID, PAD_ID
 from transformer.decoding import greedy_decode
 from transformer.model.attention import MultiHeadAttention
 from transformer.model.masks import padding_mask
+from transformer.train_config import at_least
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

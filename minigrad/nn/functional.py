@@ -222,8 +222,8 @@ def attention(
     if not is_fused_enabled():
         return _composed_attention(q, k, v, mask, scale, dropout_p, bias)
     inputs = (q, k, v) if bias is None else (q, k, v, bias)
-    weights = []  # Attention.forward appends W here: a side output, outside the graph
-    out = N.Attention.apply(
+    weights = []  # AttentionCore.forward appends W here: a side output, outside the graph
+    out = N.AttentionCore.apply(
         *inputs, mask=mask, scale=scale, dropout_p=dropout_p, weights_out=weights
     )
     return out, Tensor._wrap(weights[0])

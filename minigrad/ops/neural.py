@@ -253,7 +253,7 @@ class HeadsToLinear(Linear):
         return (dx, *rest)
 
 
-class Attention(Function):
+class AttentionCore(Function):
     """The attention core as one node, for q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv):
 
     W = softmax(scale * q k^T + bias) over the keys where ``mask`` is True (fully masked rows
