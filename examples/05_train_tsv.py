@@ -79,7 +79,8 @@ def plot(points: list[dict], out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Train in stages, score the test split at each time mark; 130 if interrupted."""
+    """Train in stages, score the test split at each time mark; 130 if interrupted, 1 if the
+    training diverged."""
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("pairs", type=Path, help="tab-separated file of sentence pairs")
     minutes = option_type("float", lambda m: None if m > 0 else f"must be > 0, got {m}")
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
     points = []
     trainer = None
-    interrupted = False
+    status = 0  # 130: interrupted (Ctrl-C), 1: training diverged
     for minutes in sorted(args.minutes):
         if trainer is None:
             config = tatoeba_config(args.pairs, minutes)
@@ -102,10 +103,11 @@ def main(argv: list[str] | None = None) -> int:
                                      overrides={"time_budget": 60 * minutes},
                                      progress_bar=args.progress)  # fmt: skip
         summary = trainer.train()
-        if summary["stopped"] == "interrupted":
-            print(f"interrupted before the {minutes:g}-minute mark (step {summary['steps']}): "
-                  f"not scored; the model so far is in {args.out / 'last.ckpt'}")  # fmt: skip
-            interrupted = True
+        if summary["stopped"] in ("interrupted", "diverged"):
+            print(f"{summary['stopped']} before the {minutes:g}-minute mark (step "
+                  f"{summary['steps']}): not scored; the last good model is in "
+                  f"{args.out / 'last.ckpt'}")  # fmt: skip
+            status = 130 if summary["stopped"] == "interrupted" else 1
             break
         last = evaluate(trainer.model, trainer.src_tokenizer, trainer.tgt_tokenizer,
                         trainer.splits.test, teacher_forcing=False)  # fmt: skip
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / "bleu_by_minute.json").write_text(json.dumps(points, indent=1) + "\n")
         plot(points, args.out / "bleu_by_minute.png")
         print(f"wrote {args.out / 'bleu_by_minute.json'} and {args.out / 'bleu_by_minute.png'}")
-    return 130 if interrupted else 0
+    return status
 
 
 if __name__ == "__main__":

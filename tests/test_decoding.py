@@ -152,6 +152,21 @@ def test_bad_arguments_are_clear():
         pad_sources([[4], []])
     with pytest.raises(ValueError, match="batch, length"):
         greedy_decode(model, np.array([4, 5]))
+    with pytest.raises(ValueError, match="max_len must be >= 1"):
+        greedy_decode(model, pad_sources([[4]]), max_len=0)
+
+
+def test_a_length_past_the_learned_positions_is_refused_up_front():
+    from transformer import Transformer
+
+    sizes = dict(d_model=8, num_heads=2, num_encoder_layers=1, num_decoder_layers=1, d_ff=16)
+    model = Transformer(10, 10, positional="learned", max_len=6, **sizes)
+    for decode in (greedy_decode, lambda *a, **k: beam_search(*a, beam_size=2, **k)):
+        with pytest.raises(ValueError, match="max_len 7 is longer than the 6 positions"):
+            decode(model, pad_sources([[4]]), max_len=7)
+        assert len(decode(model, pad_sources([[4]]), max_len=6)) == 1
+    sinusoidal = Transformer(10, 10, max_len=6, **sizes)  # any length: nothing to refuse
+    assert len(greedy_decode(sinusoidal, pad_sources([[4]]), max_len=9)) == 1
 
 
 def test_translate_warns_about_words_the_model_never_saw():

@@ -38,19 +38,16 @@ def test_samples_are_spread_over_the_lengths(demo):
     assert demo.spread([1, 2], 10) == [1, 2]
 
 
-def test_tsv_example_scores_each_time_mark(tmp_path, capsys):
+def load_tsv_example():
     spec = importlib.util.spec_from_file_location("train_tsv", DEMO.parent / "05_train_tsv.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    words = ["red", "green", "blue", "cat", "dog", "big", "small"]
-    german = ["rot", "grün", "blau", "Katze", "Hund", "groß", "klein"]
-    lines = [
-        f"The {words[a]} {words[b]} {i}.\tDer {german[a]} {german[b]} {i}."
-        for i in range(1600)
-        for a, b in [(i % 7, i // 7 % 7)]
-    ]
-    data = tmp_path / "pairs.tsv"
-    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return module
+
+
+def test_tsv_example_scores_each_time_mark(tmp_path, capsys):
+    module = load_tsv_example()
+    data = tsv_pairs(tmp_path)
     out = tmp_path / "run"
     assert module.main([str(data), "--minutes", "0.002", "0.004", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -60,3 +57,26 @@ def test_tsv_example_scores_each_time_mark(tmp_path, capsys):
     assert points[1]["steps"] > points[0]["steps"] >= 1
     assert all("bleu" in p and "bleu" in p["last"] and p["best_step"] >= 1 for p in points)
     assert (out / "bleu_by_minute.png").is_file()
+
+
+def test_tsv_example_stops_and_scores_nothing_when_training_diverges(tmp_path, capsys, monkeypatch):
+    module = load_tsv_example()
+    monkeypatch.setattr(module.Trainer, "train", lambda self: {"stopped": "diverged", "steps": 3})
+    out = tmp_path / "run"
+    assert module.main([str(tsv_pairs(tmp_path)), "--minutes", "1", "2", "--out", str(out)]) == 1
+    assert "diverged before the 1-minute mark (step 3): not scored" in capsys.readouterr().out
+    assert not (out / "bleu_by_minute.json").exists()
+
+
+def tsv_pairs(tmp_path: Path) -> Path:
+    """A small English-German TSV file of made-up pairs."""
+    words = ["red", "green", "blue", "cat", "dog", "big", "small"]
+    german = ["rot", "grün", "blau", "Katze", "Hund", "groß", "klein"]
+    lines = [
+        f"The {words[a]} {words[b]} {i}.\tDer {german[a]} {german[b]} {i}."
+        for i in range(1600)
+        for a, b in [(i % 7, i // 7 % 7)]
+    ]
+    data = tmp_path / "pairs.tsv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return data

@@ -116,7 +116,7 @@ def greedy_decode(
     the others computing.
     """
     src = _check_src(src)
-    max_len = default_max_len(src, _model_max_len(model), pad_id) if max_len is None else max_len
+    max_len = _generation_limit(model, src, max_len, pad_id)
     was_training = model.training
     model.eval()
     try:
@@ -196,7 +196,7 @@ def beam_search(
     if beam_size == 1:
         return greedy_decode(model, src, max_len, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
     src = _check_src(src)
-    max_len = default_max_len(src, _model_max_len(model), pad_id) if max_len is None else max_len
+    max_len = _generation_limit(model, src, max_len, pad_id)
     k = beam_size
     batch = len(src)
     best = _Best(np.full(batch, -np.inf), [[] for _ in range(batch)])
@@ -379,6 +379,22 @@ def translate(
 def _model_max_len(model) -> int:
     """The longest sequence the model was built for (``config["max_len"]``, else 512)."""
     return int(getattr(model, "config", {}).get("max_len", 512))
+
+
+def _generation_limit(model, src: np.ndarray, max_len: int | None, pad_id: int) -> int:
+    """`max_len`, or `default_max_len` when None; refused past the positions a model with
+    learned positions has (any other scheme extends to any length)."""
+    limit = _model_max_len(model)
+    if max_len is None:
+        return default_max_len(src, limit, pad_id)
+    if max_len < 1:
+        raise ValueError(f"max_len must be >= 1, got {max_len}")
+    if max_len > limit and getattr(model, "config", {}).get("positional") == "learned":
+        raise ValueError(
+            f"max_len {max_len} is longer than the {limit} positions this model learned "
+            f"(positional='learned', max_len={limit}): give at most {limit}"
+        )
+    return max_len
 
 
 def _unknown_tokens(tokenizer, sentence: str) -> list[str]:
