@@ -33,6 +33,14 @@ import numpy as np
 
 import minigrad
 
+TINY_TRAIN = [
+    "--data", "reverse", "--data-option", "num_train=200", "--data-option", "num_valid=16",
+    "--data-option", "num_test=16", "--data-option", "max_len=6", "--d-model", "16",
+    "--num-heads", "2", "--num-encoder-layers", "1", "--num-decoder-layers", "1", "--d-ff", "32",
+    "--batch-size", "32", "--warmup", "5", "--no-progress",
+]  # fmt: skip
+"""`python -m transformer train` options for a run of a second or so (the reverse task)."""
+
 RNG = np.random.default_rng(1234)
 
 

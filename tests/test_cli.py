@@ -13,18 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import TINY_TRAIN
 
 import minigrad
 import transformer.cli
 from transformer.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = [
-    "--data", "reverse", "--data-option", "num_train=200", "--data-option", "num_valid=16",
-    "--data-option", "num_test=16", "--data-option", "max_len=6", "--d-model", "16",
-    "--num-heads", "2", "--num-encoder-layers", "1", "--num-decoder-layers", "1", "--d-ff", "32",
-    "--batch-size", "32", "--warmup", "5", "--no-progress",
-]  # fmt: skip
 
 
 def run(*args, stdin=None):
@@ -38,7 +33,7 @@ def run(*args, stdin=None):
 
 def test_train_translate_evaluate_as_subprocesses(tmp_path):
     out = tmp_path / "run"
-    trained = run("train", *TINY, "--out", str(out), "--max-steps", "9")
+    trained = run("train", *TINY_TRAIN, "--out", str(out), "--max-steps", "9")
     assert trained.returncode == 0, trained.stderr
     assert "stopped after 9 steps (max_steps)" in trained.stdout
     assert (out / "best.ckpt").is_file() and (out / "curves.png").is_file()
@@ -66,7 +61,7 @@ def test_train_translate_evaluate_as_subprocesses(tmp_path):
 def test_ctrl_c_saves_a_checkpoint(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    args = ["train", *TINY, "--out", str(out), "--epochs", "1000", "--log-every", "1"]
+    args = ["train", *TINY_TRAIN, "--out", str(out), "--epochs", "1000", "--log-every", "1"]
     process = subprocess.Popen(
         [sys.executable, "-m", "transformer", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
@@ -289,7 +284,7 @@ def test_bugs_keep_their_traceback(monkeypatch):
 def test_output_folder_that_cannot_be_made(tmp_path, capsys):
     afile = tmp_path / "afile"
     afile.write_text("", encoding="utf-8")
-    err = error_of(capsys, "train", *TINY, "--max-steps", "1", "--out", str(afile / "sub"))
+    err = error_of(capsys, "train", *TINY_TRAIN, "--max-steps", "1", "--out", str(afile / "sub"))
     assert f"error: {afile / 'sub'}: Not a directory" in err
 
 
@@ -307,7 +302,7 @@ def test_ctrl_c_twice_quits_without_a_traceback(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(Trainer, "train_step", step_then_ctrl_c_twice)
     try:
-        status = main(["train", *TINY, "--out", str(tmp_path / "run"), "--epochs", "1000"])
+        status = main(["train", *TINY_TRAIN, "--out", str(tmp_path / "run"), "--epochs", "1000"])
     except KeyboardInterrupt:
         pytest.fail("Ctrl-C twice ended in a traceback")
     assert status == 130 and len(calls) == 2

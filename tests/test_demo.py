@@ -1,7 +1,6 @@
 """`make demo` (examples/demo.py) end to end at a tiny size: scores, samples, files, paths."""
 
 import importlib.util
-import json
 import shutil
 from pathlib import Path
 
@@ -36,47 +35,3 @@ def test_quick_demo_trains_scores_and_says_where_everything_is(demo, tmp_path, c
 def test_samples_are_spread_over_the_lengths(demo):
     assert demo.spread(list(range(100)), 10) == [0, 11, 22, 33, 44, 55, 66, 77, 88, 99]
     assert demo.spread([1, 2], 10) == [1, 2]
-
-
-def load_tsv_example():
-    spec = importlib.util.spec_from_file_location("train_tsv", DEMO.parent / "05_train_tsv.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_tsv_example_scores_each_time_mark(tmp_path, capsys):
-    module = load_tsv_example()
-    data = tsv_pairs(tmp_path)
-    out = tmp_path / "run"
-    assert module.main([str(data), "--minutes", "0.002", "0.004", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert "after 0.002 min" in printed and "after 0.004 min" in printed
-    points = json.loads((out / "bleu_by_minute.json").read_text())
-    assert [p["minutes"] for p in points] == [0.002, 0.004]
-    assert points[1]["steps"] > points[0]["steps"] >= 1
-    assert all("bleu" in p and "bleu" in p["last"] and p["best_step"] >= 1 for p in points)
-    assert (out / "bleu_by_minute.png").is_file()
-
-
-def test_tsv_example_stops_and_scores_nothing_when_training_diverges(tmp_path, capsys, monkeypatch):
-    module = load_tsv_example()
-    monkeypatch.setattr(module.Trainer, "train", lambda self: {"stopped": "diverged", "steps": 3})
-    out = tmp_path / "run"
-    assert module.main([str(tsv_pairs(tmp_path)), "--minutes", "1", "2", "--out", str(out)]) == 1
-    assert "diverged before the 1-minute mark (step 3): not scored" in capsys.readouterr().out
-    assert not (out / "bleu_by_minute.json").exists()
-
-
-def tsv_pairs(tmp_path: Path) -> Path:
-    """A small English-German TSV file of made-up pairs."""
-    words = ["red", "green", "blue", "cat", "dog", "big", "small"]
-    german = ["rot", "grün", "blau", "Katze", "Hund", "groß", "klein"]
-    lines = [
-        f"The {words[a]} {words[b]} {i}.\tDer {german[a]} {german[b]} {i}."
-        for i in range(1600)
-        for a, b in [(i % 7, i // 7 % 7)]
-    ]
-    data = tmp_path / "pairs.tsv"
-    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return data

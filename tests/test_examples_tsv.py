@@ -1,7 +1,9 @@
-"""examples/05_train_tsv.py: a complete --help, and Ctrl-C before the first time mark stops
-cleanly (the model so far in last.ckpt, nothing scored) instead of crashing on best.ckpt."""
+"""examples/05_train_tsv.py: scores at each time mark, a complete --help, and Ctrl-C or a
+diverged run before a time mark stops cleanly (the model so far in last.ckpt, nothing scored)
+instead of crashing on best.ckpt."""
 
 import importlib.util
+import json
 import signal
 from pathlib import Path
 
@@ -53,3 +55,40 @@ def test_time_marks_must_be_positive(example, capsys):
     with pytest.raises(SystemExit, match="2"):
         example.main(["pairs.tsv", "--minutes", "2", "0"])
     assert "argument --minutes: must be > 0, got 0.0" in capsys.readouterr().err
+
+
+def test_scores_each_time_mark(example, tmp_path, capsys):
+    module = example
+    data = tsv_pairs(tmp_path)
+    out = tmp_path / "run"
+    assert module.main([str(data), "--minutes", "0.002", "0.004", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "after 0.002 min" in printed and "after 0.004 min" in printed
+    points = json.loads((out / "bleu_by_minute.json").read_text())
+    assert [p["minutes"] for p in points] == [0.002, 0.004]
+    assert points[1]["steps"] > points[0]["steps"] >= 1
+    assert all("bleu" in p and "bleu" in p["last"] and p["best_step"] >= 1 for p in points)
+    assert (out / "bleu_by_minute.png").is_file()
+
+
+def test_stops_and_scores_nothing_when_training_diverges(example, tmp_path, capsys, monkeypatch):
+    module = example
+    monkeypatch.setattr(module.Trainer, "train", lambda self: {"stopped": "diverged", "steps": 3})
+    out = tmp_path / "run"
+    assert module.main([str(tsv_pairs(tmp_path)), "--minutes", "1", "2", "--out", str(out)]) == 1
+    assert "diverged before the 1-minute mark (step 3): not scored" in capsys.readouterr().out
+    assert not (out / "bleu_by_minute.json").exists()
+
+
+def tsv_pairs(tmp_path: Path) -> Path:
+    """A small English-German TSV file of made-up pairs."""
+    words = ["red", "green", "blue", "cat", "dog", "big", "small"]
+    german = ["rot", "grün", "blau", "Katze", "Hund", "groß", "klein"]
+    lines = [
+        f"The {words[a]} {words[b]} {i}.\tDer {german[a]} {german[b]} {i}."
+        for i in range(1600)
+        for a, b in [(i % 7, i // 7 % 7)]
+    ]
+    data = tmp_path / "pairs.tsv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return data
