@@ -112,3 +112,21 @@ def assert_backend_tolerance_covers(roundings, dtype):
         f"{roundings} roundings in {np.dtype(dtype).name} may differ by "
         f"{2 * gamma(roundings, dtype):.2g}, more than compare_backends' {allowed:g}"
     )
+
+
+def float32_order_tolerance(result32, result64, factor=4.0, ulps=8):
+    """Tolerance for two float32 evaluations of one deep computation (a whole model: layer norms,
+    attention, residuals) that differ only in the order of their sums, e.g. cached against full
+    decoding. A worst-case bound through every layer would be orders of magnitude loose, with a
+    data-dependent amplification by layer norm and softmax; instead the rounding error of this
+    computation is measured: `result32` against `result64`, the same model and inputs evaluated
+    in float64 (exact to 1e-16 here). Both float32 evaluations round at the same operations, with
+    the same gamma bounds, through the same sensitivities, so each differs from the exact result
+    by an error of that size. `factor` (4) leaves room for how the
+    largest error over many outputs varies from one order to another, and `ulps` float32 ulps of
+    the largest output are a floor for a lucky small measurement. Returns the allowance for one
+    evaluation: compare two of them within twice it."""
+    result32 = np.asarray(result32, dtype=np.float64)
+    result64 = np.asarray(result64, dtype=np.float64)
+    measured = float(np.abs(result32 - result64).max())
+    return factor * measured + ulps * 2 * unit_roundoff(np.float32) * float(np.abs(result64).max())
