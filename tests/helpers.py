@@ -77,12 +77,13 @@ def float32_sum_tolerance(n, magnitude=1.0):
     return sum_tolerance(n, magnitude, np.float32)
 
 
-def matmul_tolerance(a, b, bias=None):
-    """Elementwise worst-case error of a @ b (+ bias) computed in the result's dtype, in any
-    order: gamma(k + 1) * (|a| @ |b| + |bias|), k the inner dimension (Higham eq. 3.5; the bias
-    is one more addition). Computed in float64 from the inputs as given."""
+def matmul_tolerance(a, b, bias=None, dtype=None):
+    """Elementwise worst-case error of a @ b (+ bias) computed in `dtype` (default: the result's
+    dtype), in any order: gamma(k + 1) * (|a| @ |b| + |bias|), k the inner dimension (Higham
+    eq. 3.5; the bias is one more addition). Computed in float64 from the inputs as given."""
     a, b = np.asarray(a), np.asarray(b)
-    dtype = np.result_type(a, b) if bias is None else np.result_type(a, b, np.asarray(bias))
+    if dtype is None:
+        dtype = np.result_type(a, b) if bias is None else np.result_type(a, b, np.asarray(bias))
     k = a.shape[-1]
     magnitude = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
     if bias is not None:
@@ -120,3 +121,39 @@ def assert_backend_tolerance_covers(roundings, dtype):
         f"{roundings} roundings in {np.dtype(dtype).name} may differ by "
         f"{2 * gamma(roundings, dtype):.2g}, more than compare_backends' {allowed:g}"
     )
+
+
+def float32_order_tolerance(result32, result64, factor=4.0, ulps=8):
+    """Tolerance for two float32 evaluations of one deep computation (a whole model: layer norms,
+    attention, residuals) that differ only in the order of their sums, e.g. cached against full
+    decoding. A worst-case bound through every layer would be orders of magnitude loose, with a
+    data-dependent amplification by layer norm and softmax; instead the rounding error of this
+    computation is measured: `result32` against `result64`, the same model and inputs evaluated
+    in float64 (exact to 1e-16 here). Both float32 evaluations round at the same operations, with
+    the same gamma bounds, through the same sensitivities, so each differs from the exact result
+    by an error of that size. `factor` (4) leaves room for how the
+    largest error over many outputs varies from one order to another, and `ulps` float32 ulps of
+    the largest output are a floor for a lucky small measurement. Returns the allowance for one
+    evaluation: compare two of them within twice it."""
+    result32 = np.asarray(result32, dtype=np.float64)
+    result64 = np.asarray(result64, dtype=np.float64)
+    measured = float(np.abs(result32 - result64).max())
+    return factor * measured + ulps * 2 * unit_roundoff(np.float32) * float(np.abs(result64).max())
+
+
+def layer_norm_tolerance(x, weight=None, bias=None, dtype=None, eps=0.0):
+    """Worst-case error of y = (x - mean) / sqrt(var + eps) * weight + bias over the last axis of
+    n entries, in any order: the mean and the variance are sums of n terms, with ~10 more
+    operations (gamma_{2n+10}); the mean's error moves every entry by |mean| / std, and y can
+    cancel to near zero through the bias, so the bound is relative to the terms
+    (|x_hat| + mean|x| / std) |weight| + |bias|, not to y. Computed in float64."""
+    x64 = np.asarray(x, dtype=np.float64)
+    n = x64.shape[-1]
+    std = np.sqrt(x64.var(-1, keepdims=True) + eps)
+    x_hat = (x64 - x64.mean(-1, keepdims=True)) / std
+    terms = np.abs(x_hat) + np.abs(x64).mean(-1, keepdims=True) / std
+    if weight is not None:
+        terms = terms * np.abs(np.asarray(weight, dtype=np.float64))
+    if bias is not None:
+        terms = terms + np.abs(np.asarray(bias, dtype=np.float64))
+    return gamma(2 * n + 10, dtype or np.asarray(x).dtype) * terms

@@ -7,7 +7,7 @@ import weakref
 
 import numpy as np
 import pytest
-from helpers import leaf
+from helpers import gamma, leaf
 
 import minigrad
 import minigrad.nn.functional as F
@@ -37,7 +37,9 @@ def test_second_backward_through_freed_graph_raises_unless_retained():
     y = (x.exp() * 2).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_allclose(x.grad.numpy(), 4 * np.exp([1.0, 2.0]), rtol=1e-6)
+    # float32 exp within 3 ulps (numpy's SIMD exp: 2.52), each ulp at most 2u; doubling and
+    # adding the two backward passes are exact
+    np.testing.assert_allclose(x.grad.numpy(), 4 * np.exp([1.0, 2.0]), rtol=gamma(6))
     with pytest.raises(RuntimeError, match="second time"):
         y.backward()
 

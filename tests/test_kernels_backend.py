@@ -154,6 +154,40 @@ def test_parallel_drivers_match_reference(monkeypatch):
     compare_backends(K.adam_step, x, g, g * 0.1, g * g, 2, 1e-3, 0.9, 0.999, 1e-8, 0.01, True)
 
 
+def test_float32_blas_results_hold_with_two_blas_threads():
+    """The suite runs one BLAS thread (conftest.py); with two, OpenBLAS splits a long dot product
+    and a large matrix product across threads, and so sums in another order. Both must stay
+    within the same gamma_n bounds of float64 (and integer data exact): clip_grad_norm_'s
+    float32 dot over a million entries, and a product large enough to be threaded."""
+    code = f"""
+import sys
+sys.path.insert(0, {os.path.join(ROOT, "tests")!r})
+import numpy as np
+import minigrad
+from minigrad import nn
+from minigrad.nn.utils import clip_grad_norm_
+from helpers import float32_sum_tolerance, matmul_tolerance
+rng = np.random.default_rng(0)
+
+def norm(values):
+    p = nn.Parameter(np.zeros(values.shape, np.float32))
+    p.grad = minigrad.tensor(values)
+    return clip_grad_norm_(p, 1e9)
+
+g = rng.standard_normal(1_000_003).astype(np.float32)
+squares = float(g.astype(np.float64) @ g.astype(np.float64))
+assert abs(norm(g) ** 2 - squares) <= float32_sum_tolerance(g.size, squares)
+ints = rng.integers(-2, 3, 1_000_003).astype(np.float32)
+assert norm(ints) == float((ints.astype(np.int64) ** 2).sum()) ** 0.5
+a = rng.standard_normal((256, 192)).astype(np.float32)
+b = rng.standard_normal((192, 320)).astype(np.float32)
+error = np.abs(a @ b - a.astype(np.float64) @ b.astype(np.float64))
+assert (error <= matmul_tolerance(a, b)).all()
+print("ok")
+"""
+    assert run_python(code, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2") == "ok"
+
+
 @numba.njit
 def _exp_all(t, out):
     for i in range(t.size):

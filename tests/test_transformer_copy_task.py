@@ -21,7 +21,12 @@ ENV = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("options", [[], ["--norm-first"]], ids=["post-norm", "pre-norm"])
+# Post-norm runs the documented command as is (600 steps); pre-norm, which learns the copy
+# faster (100 % exact copies from 250 steps for both today), runs 400 of them: the same check at
+# two thirds of the time.
+@pytest.mark.parametrize(
+    "options", [[], ["--norm-first", "--steps", "400"]], ids=["post-norm", "pre-norm"]
+)
 def test_copy_task_is_learned(options):
     result = subprocess.run(
         [sys.executable, str(EXAMPLE), *options], capture_output=True, text=True, env=ENV,

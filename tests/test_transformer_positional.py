@@ -3,6 +3,7 @@ relative-offset property."""
 
 import numpy as np
 import pytest
+from helpers import assert_within, float32_order_tolerance, gamma
 
 import minigrad
 from transformer import ALiBi, RotaryEmbedding, Transformer
@@ -15,10 +16,19 @@ def test_sinusoid_table_follows_the_paper():
     angle = pos / 10000 ** (2 * i / 16)
     assert table[pos, 2 * i] == pytest.approx(np.sin(angle))
     assert table[pos, 2 * i + 1] == pytest.approx(np.cos(angle))
-    # PE(pos + k) is a fixed linear map (a rotation per pair) of PE(pos), the same for every pos
+    # PE(pos + k) is a fixed linear map of PE(pos), the same for every pos: per pair of
+    # frequency w, the rotation by k w (sin(a + b) = sin a cos b + cos a sin b, and cos).
     k = 5
-    a, _, _, _ = np.linalg.lstsq(table[:40], table[k : 40 + k], rcond=None)
-    np.testing.assert_allclose(table[:45] @ a, table[k : 45 + k], atol=1e-9)
+    w = table[1, 0::2]  # sin(w) for pos = 1 ...
+    w = np.arctan2(w, table[1, 1::2])  # ... and cos(w): the table's own frequencies
+    rotation = np.zeros((16, 16))
+    for i, c, s_ in zip(range(0, 16, 2), np.cos(k * w), np.sin(k * w), strict=True):
+        rotation[i : i + 2, i : i + 2] = [[c, -s_], [s_, c]]
+    # Entries are sin/cos of angles up to 50 rad: off by u |angle| (the rounded angle) plus a
+    # few ulps each; the rotation's too, and each result sums 2 products: within
+    # gamma_{4 (45 + k + 8)} in float64, about 3e-14.
+    bound = gamma(4 * (45 + k + 8), np.float64)
+    assert_within(table[:45] @ rotation, table[k : 45 + k], bound, "PE(pos + k) = R_k PE(pos)")
 
 
 def test_rope_scores_depend_only_on_relative_offsets():
@@ -30,8 +40,13 @@ def test_rope_scores_depend_only_on_relative_offsets():
     def score(m, n):
         return float((rope.rotate(q, m).data * rope.rotate(k, n).data).sum())
 
-    assert score(3, 1) == pytest.approx(score(13, 11), abs=1e-12)
-    assert score(0, 7) == pytest.approx(score(100, 107), abs=1e-12)
+    # Angles up to 107 rad, off by u |angle| once rounded, sin and cos a few ulps more: each
+    # rotated entry within gamma_{107 + 8} of its pair's length, a score within twice that of
+    # sum |q_i| |k_i| (both rotations), plus the 8-term sum's own gamma_8.
+    magnitude = float(np.abs(q.data).ravel() @ np.abs(k.data).ravel()) * 2
+    bound = 2 * (2 * gamma(107 + 8, np.float64) + gamma(8, np.float64)) * magnitude
+    assert score(3, 1) == pytest.approx(score(13, 11), abs=bound)
+    assert score(0, 7) == pytest.approx(score(100, 107), abs=bound)
     assert score(3, 1) != pytest.approx(score(3, 2), abs=1e-3)
     # a rotation keeps lengths
     assert np.linalg.norm(rope.rotate(q, 42).data) == pytest.approx(np.linalg.norm(q.data))
@@ -73,10 +88,12 @@ def test_learned_positions_stop_at_max_len():
         model.encode(np.ones((1, 5), dtype=np.int64))
 
 
-def encoder_outputs(positional: str, src: np.ndarray) -> np.ndarray:
+def encoder_outputs(positional: str, src: np.ndarray, dtype=np.float32) -> np.ndarray:
     minigrad.manual_seed(0)
     model = Transformer(12, 12, d_model=16, num_heads=2, num_encoder_layers=2,
                         num_decoder_layers=1, d_ff=32, positional=positional)  # fmt: skip
+    for p in model.parameters():
+        p.data = p.data.astype(dtype)
     model.eval()
     return model.encode(src).data
 
@@ -89,5 +106,9 @@ def test_only_positions_break_the_encoders_permutation_equivariance(positional):
         encoder_outputs(positional, src),
         encoder_outputs(positional, src[:, perm]),
     )
-    equivariant = np.allclose(out[:, perm], out_of_permuted, atol=1e-5)
+    # Permuting the tokens permutes the order of the sums over keys: without positions the two
+    # differ by float32 rounding only, measured against the float64 encoder
+    # (helpers.float32_order_tolerance); with positions, by far more.
+    tolerance = 2 * float32_order_tolerance(out, encoder_outputs(positional, src, np.float64))
+    equivariant = np.allclose(out[:, perm], out_of_permuted, rtol=0, atol=tolerance)
     assert equivariant == (positional == "none")
