@@ -63,3 +63,9 @@ def test_plot_helpers_group_blocks_and_merge_layer_orders():
 def test_attention_heatmap_checks_labels():
     with pytest.raises(ValueError, match="3 query and 2 key labels"):
         viz.attention_heatmap(np.ones((3, 3)), ["a", "b"], ["x", "y", "z"])
+
+
+def test_the_residual_plot_counts_blocks_in_whole_numbers():
+    _, tr = traced_mlp(n=2)
+    ticks = viz.plot_residuals(tr).axes[0].get_xticks()
+    assert len(ticks) and all(float(t).is_integer() for t in ticks)  # 0, 1: not 0.0, 0.2, ...
