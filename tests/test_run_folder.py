@@ -29,7 +29,7 @@ TINY = [
     "--data", "reverse", "--data-option", "num_train=200", "--data-option", "num_valid=16",
     "--data-option", "num_test=16", "--data-option", "max_len=6", "--d-model", "16",
     "--num-heads", "2", "--num-encoder-layers", "1", "--num-decoder-layers", "1", "--d-ff", "32",
-    "--batch-size", "32", "--warmup", "5", "--no-progress",
+    "--batch-size", "32", "--warmup", "5", "--no-progress", "--no-report",
 ]  # fmt: skip
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 

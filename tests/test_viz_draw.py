@@ -98,3 +98,10 @@ def test_the_fold_hint_is_whole_and_names_a_module_to_open():
     hint = note.splitlines()[-1]
     assert hint == "open one with expand=['blocks.0'], or all with depth=3, max_nodes=None"
     assert "open one with expand" in viz.draw(tr, max_nodes=15).source
+
+
+@needs_dot
+def test_a_trace_left_in_a_notebook_cell_draws_itself():
+    _, tr = traced_mlp()
+    svg = tr._repr_svg_()
+    assert "<svg" in svg and "blocks.0" in svg

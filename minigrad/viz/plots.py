@@ -77,8 +77,6 @@ def plot_residuals(traces, path=None, title: str | None = None):
     """Gradient norm at each residual block's input through the skip path (solid) and through
     the sublayer (dashed); one panel per kind of block (``encoder.layers.* / self_attn``), block
     index along x. ``traces`` is one `Trace` (from `trace_backward`) or ``{label: Trace}``."""
-    from matplotlib.ticker import MaxNLocator
-
     traces = traces if isinstance(traces, dict) else {"": traces}
     grouped: dict[str, dict[str, list]] = {}
     for label, tr in traces.items():
@@ -101,7 +99,9 @@ def plot_residuals(traces, path=None, title: str | None = None):
             ax.plot(x, [b.sublayer_grad.norm for b in blocks], "s--", ms=3,
                     color=line[0].get_color(), label=f"{prefix}sublayer")  # fmt: skip
         ax.set_yscale("log")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # block 0, 1, ...: no 0.5
+        longest = max(len(blocks) for blocks in by_label.values())
+        ax.set_xlim(-0.5, longest - 0.5)
+        ax.set_xticks(range(0, longest, -(-longest // 12)))  # blocks 0, 1, ...: no 0.5
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("block index in the stack", fontsize=8)
     for ax in axes[len(grouped) :]:
