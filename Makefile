@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean system-deps
+.PHONY: demo test lint format bench clean system-deps browser-deps
 
 demo: $(STAMP) system-deps
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps browser-deps
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -29,9 +29,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The graphviz Python package needs the system `dot` program to render pictures. Install it when
-# missing and we can (root on Debian/Ubuntu); otherwise say how, and carry on (DOT files are
-# still written).
+# The graphviz Python package needs the system `dot` program to render pictures, and `make test`
+# opens the report page in a headless chromium. Install them when missing and we can (root on
+# Debian/Ubuntu); otherwise say how, and carry on (DOT files are still written; the browser test
+# is skipped).
 system-deps:
 	@command -v dot >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -40,6 +41,16 @@ system-deps:
 	      || echo "warning: could not install graphviz; pictures will be DOT files only"; \
 	  else \
 	    echo "note: graphviz 'dot' not found; install it (apt-get install graphviz / brew install graphviz / conda install graphviz) for rendered pictures"; \
+	  fi; }
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (the report page's test opens it in a headless browser)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: could not install chromium; the browser test of the report will be skipped"; \
+	  else \
+	    echo "note: chromium not found; the browser test of the report page will be skipped"; \
 	  fi; }
 
 clean:

@@ -11,7 +11,8 @@ size (2+2 layers, d_model 128, 4 heads, d_ff 512, pre-norm), trained with Adam, 
 schedule and label smoothing for a fixed wall-clock budget of training steps (validation and
 the test are not counted). Then it translates the 1,000 test numbers, which never occur in
 training, prints exact match and chrF with ten sample translations, draws the loss curves and
-one training step's computation graph with its gradient flow, and says where all of it is.
+one training step's computation graph with its gradient flow, and ends by naming the report
+page that shows all of it (`python -m transformer report`).
 
 The matrix products of this small model gain little from a second BLAS thread (about 15% on
 an idle machine), but when anything else keeps a core busy, OpenBLAS's threads wait on each
@@ -33,6 +34,7 @@ from pathlib import Path  # noqa: E402
 
 from transformer.checkpoint import load_checkpoint  # noqa: E402
 from transformer.evaluation import evaluate, format_scores  # noqa: E402
+from transformer.report import write_report  # noqa: E402
 from transformer.train_config import TrainConfig  # noqa: E402
 from transformer.training import Trainer  # noqa: E402
 
@@ -130,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     print("  log.jsonl              every metric, one JSON object per line")
     print("  curves.png             loss and learning-rate curves")
     print(f"  viz/                   one training step: {viz}")
+    print(f"\nthe whole run on one page (open it in a browser): {write_report(args.out)}")
     return 0
 
 

@@ -37,6 +37,8 @@ def test_train_translate_evaluate_as_subprocesses(tmp_path):
     assert trained.returncode == 0, trained.stderr
     assert "stopped after 9 steps (max_steps)" in trained.stdout
     assert (out / "best.ckpt").is_file() and (out / "curves.png").is_file()
+    assert f"report: {out / 'report.html'}" in trained.stdout  # written at the end of train
+    assert "<h2>The graph of that step" in (out / "report.html").read_text()
     ckpt = str(out / "last.ckpt")
 
     translated = run("translate", "--checkpoint", ckpt, "123", "4567", "--beam-size", "2")

@@ -30,6 +30,8 @@ def test_quick_demo_trains_scores_and_says_where_everything_is(demo, tmp_path, c
         assert (tmp_path / "viz" / "graph.svg").is_file()
         assert (tmp_path / "viz" / "gradient_flow.png").is_file()
     assert '"kind": "test"' in (tmp_path / "log.jsonl").read_text()
+    assert out.rstrip().endswith(f"in a browser): {tmp_path / 'report.html'}")  # the last line
+    assert (tmp_path / "report.html").stat().st_size > 10_000
 
 
 def test_samples_are_spread_over_the_lengths(demo):

@@ -216,3 +216,23 @@ def test_ctrl_c_in_python_saves_and_names_no_command_line_flag(tmp_path, monkeyp
     assert summary["stopped"] == "interrupted" and summary["steps"] == 3
     assert read_checkpoint(tmp_path / "last.ckpt")["progress"]["step"] == 3
     assert not any("--" in m for m in messages), messages
+
+
+def test_the_curves_say_on_the_plot_that_only_training_loss_is_smoothed():
+    from transformer.train_log import curves_figure
+
+    records = [
+        {"kind": "event", "message": "training", "step": 0, "loss_floor": 0.9},
+        *({"kind": "train", "step": s, "loss": 2.0 / s, "lr": 1e-3} for s in (1, 2, 3)),
+        {"kind": "valid", "step": 3, "loss": 0.1},
+    ]
+    fig = curves_figure(records)
+    loss_axes = fig.axes[0]
+    texts = [t.get_text() for t in loss_axes.texts]
+    labels = [t.get_text() for t in loss_axes.get_legend().get_texts()]
+    assert any("label-smoothed, validation loss is not" in t for t in texts)
+    assert "validation (plain cross-entropy)" in labels and "train (label-smoothed)" in labels
+    plain = curves_figure([r for r in records if r["kind"] != "event"]).axes[0]
+    assert not plain.texts and [t.get_text() for t in plain.get_legend().get_texts()] == [
+        "train", "validation"
+    ]  # fmt: skip

@@ -75,3 +75,33 @@ def test_missing_dot_writes_source_and_says_how_to_install(tmp_path, monkeypatch
     assert (tmp_path / "expr2").exists()
     with pytest.raises(ValueError, match="format"):
         dot.write(tmp_path / "expr.jpg2")
+
+
+def _legend(src: str) -> str:
+    return next(line for line in src.splitlines() if "gradient norm (log scale)" in line)
+
+
+def test_the_legend_shows_only_what_the_picture_contains():
+    x = minigrad.tensor(np.ones((2, 3)), requires_grad=True)
+    mlp = viz.draw(viz.trace_backward((x * 1.0).relu().sum())).source  # no skip, all |g| alike
+    legend = _legend(mlp)
+    assert "skip" not in legend and "vanishing" not in legend and "NaN" not in legend
+    assert legend.count("BGCOLOR") == 1  # one gradient value: one row, not five equal ones
+    _, tr = traced_mlp()
+    legend = _legend(viz.draw(tr, max_nodes=None).source)
+    assert "skip (residual) edge" in legend and legend.count("BGCOLOR") == 5
+
+
+def test_the_fold_hint_is_whole_and_names_a_module_to_open():
+    _, tr = traced_mlp(n=6)
+    note = viz.view(tr, max_nodes=15).note
+    hint = note.splitlines()[-1]
+    assert hint == "open one with expand=['blocks.0'], or all with depth=3, max_nodes=None"
+    assert "open one with expand" in viz.draw(tr, max_nodes=15).source
+
+
+@needs_dot
+def test_a_trace_left_in_a_notebook_cell_draws_itself():
+    _, tr = traced_mlp()
+    svg = tr._repr_svg_()
+    assert "<svg" in svg and "blocks.0" in svg

@@ -68,3 +68,22 @@ def test_plot_helpers_group_blocks_and_merge_layer_orders():
 def test_attention_heatmap_checks_labels():
     with pytest.raises(ValueError, match="3 query and 2 key labels"):
         viz.attention_heatmap(np.ones((3, 3)), ["a", "b"], ["x", "y", "z"])
+
+
+@pytest.mark.parametrize("blocks", [1, 2])
+def test_the_residual_plot_counts_blocks_in_whole_numbers(blocks):
+    _, tr = traced_mlp(n=blocks)
+    ax = viz.plot_residuals(tr).axes[0]
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks == list(range(blocks))  # 0, 1: not 0.0, 0.2, ... nor -0.04, 0.0, 0.04
+
+
+def test_reports_show_themselves_as_html_tables_in_notebooks():
+    model, tr = traced_mlp(n=2)
+    flow = viz.gradient_flow(model)
+    page = flow._repr_html_()
+    assert page.startswith("<table>") and "<th>layer</th>" in page and "blocks.1" in page
+    assert "<details>" in page and "blocks.1.fc1.weight" in page  # parameters, folded
+    report = viz.residual_report(tr)
+    assert report.startswith("residual block") and "\n---" in report  # still a printable table
+    assert "<th>|g skip|</th>" in report._repr_html_() and "blocks.0 / fc1" in report._repr_html_()

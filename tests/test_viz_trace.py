@@ -3,6 +3,8 @@
 Also home of the small models the other viz tests share (`ResidualMLP`, `traced_mlp`).
 """
 
+import weakref
+
 import numpy as np
 import pytest
 from helpers import gamma
@@ -110,23 +112,62 @@ def test_grad_stats_flag_zeros_and_nonfinite():
     assert tr.nodes[0].grad.nonfinite and "NaN" in str(tr.nodes[0].grad)
 
 
-def test_trace_after_backward_explains_and_retained_graph_works():
-    _, loss = micrograd_expression()
-    loss.backward(retain_graph=True)
-    assert viz.trace(loss).nodes[0].grad is not None  # leaves show their .grad
+def _structure(tr):
+    nodes = [(n.kind, n.op, n.shape, n.dtype, n.module, n.name) for n in tr.nodes.values()]
+    return nodes, [(e.src, e.dst, e.slot, e.residual) for e in tr.edges]
+
+
+def test_trace_and_draw_after_a_plain_backward_as_torchviz_users_do():
+    minigrad.manual_seed(0)
+    model = ResidualMLP(n=2)
+    x = minigrad.tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    loss = (model(x) ** 2).mean()
+    before = viz.trace(loss, model=model)
     loss.backward()
-    with pytest.raises(RuntimeError, match="trace_backward"):
-        viz.trace(loss)
+    after = viz.trace(loss, model=model)
+    assert _structure(after) == _structure(before)  # ops, shapes, module paths, edges
+    assert len(after.residuals) == 2
+    params = [n for n in after.nodes.values() if n.kind == "param"]
+    assert params and all(n.grad is not None for n in params)  # the gradients that were kept
+    source = viz.draw(loss, model=model, max_nodes=None, show_constants=True).source
+    assert "inp.weight" in source and "Relu" in source and "|g|" in source
+    with pytest.raises(RuntimeError, match="trace_backward"):  # edge gradients need a graph
+        viz.trace_backward(loss)
     with pytest.raises(TypeError, match="Tensor"):
         viz.trace(np.ones(3))
+
+
+def test_a_freed_graph_keeps_names_and_values_of_named_tensors():
+    (a, b, c, f), _ = micrograd_expression()
+    e = a * b
+    d = e + c
+    loss = d * f
+    loss.backward()
+    tr = viz.trace(loss, names={"a": a, "e": e, "d": d, "L": loss})
+    assert {n.name: n.value for n in tr.nodes.values() if n.name} == {
+        "a": 2.0, "e": -6.0, "d": 4.0, "L": -8.0
+    }  # fmt: skip
+    assert tr.find(name="a")[0].grad.value == 6.0
+
+
+def test_a_freed_graph_holds_no_activations():
+    x = minigrad.tensor(np.ones((50, 50)), requires_grad=True)
+    hidden = (x * 2).exp()
+    probe = weakref.ref(hidden)
+    loss = (hidden * minigrad.tensor(np.ones((50, 50)))).sum()
+    loss.backward()
+    del hidden
+    assert probe() is None  # the loss keeps the outline of the graph, not its arrays
+    shapes = [n.shape for n in viz.trace(loss).nodes.values()]
+    assert shapes.count((50, 50)) == 5  # x, x * 2, exp, the constant, the product
 
 
 def test_trace_backward_leaves_no_instrumentation_and_frees_like_backward():
     _, loss = micrograd_expression()
     viz.trace_backward(loss, retain_graph=True)
-    assert "backward" not in vars(loss._ctx) and loss._ctx.parents is not None
+    assert "backward" not in vars(loss._ctx) and not loss._ctx.freed
     viz.trace_backward(loss)
-    assert loss._ctx.parents is None
+    assert loss._ctx.freed and vars(loss._ctx) == {"freed": True}
 
 
 def test_trace_backward_observes_the_pass_and_patches_no_backward():

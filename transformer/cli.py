@@ -1,4 +1,4 @@
-"""The command line: ``python -m transformer train | translate | evaluate | viz``.
+"""The command line: ``python -m transformer train | translate | evaluate | viz | report``.
 
     python -m transformer train --out runs/numbers                 # English -> German numbers
     python -m transformer train --data deu.txt --src-tokenizer word --tgt-tokenizer word ...
@@ -7,6 +7,7 @@
     python -m transformer translate --checkpoint ... --file sentences.txt --beam-size 4
     python -m transformer evaluate --checkpoint runs/numbers/best.ckpt        # its test split
     python -m transformer viz --checkpoint ... --sentence "twelve" --out viz
+    python -m transformer report runs/numbers            # runs/numbers/report.html (train too)
 
 The `train` options are generated from `transformer.train_config.TrainConfig` (one option per field,
 with its help text and its check), so the command line and the Python API never disagree.
@@ -175,6 +176,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     for key in ("best_checkpoint", "last_checkpoint", "log", "plot"):
         if Path(summary[key]).is_file():  # a diverged run may have saved no checkpoint
             print(f"  {key.replace('_', ' ')}: {summary[key]}")
+    if not args.no_report and summary["stopped"] != "interrupted":
+        from transformer.report import write_report
+
+        print(f"  report: {write_report(trainer.out_dir)}")
     if summary["stopped"] == "interrupted":
         print(f"interrupted: resume with --resume {summary['last_checkpoint']}")
         return 130
@@ -341,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace an earlier run in the output directory"
     )
     output.add_argument("--no-progress", action="store_true", help="no progress bar")
+    output.add_argument(
+        "--no-report", action="store_true", help="no report.html at the end (see: report)"
+    )
     _add_config_options(groups)
     train.set_defaults(handler=cmd_train)
 
@@ -388,6 +396,15 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         visualize.add_arguments(viz)
         viz.set_defaults(handler=visualize.run)
+
+    report = commands.add_parser("report", help="one HTML page about a training run")
+    try:
+        from transformer import report as report_module
+    except ImportError:
+        report.set_defaults(handler=lambda args: _unavailable("transformer.report"))
+    else:
+        report_module.add_arguments(report)
+        report.set_defaults(handler=report_module.run)
     return parser
 
 

@@ -14,8 +14,8 @@ end of the first epoch says epoch 1. (Checkpoints store `Progress.epoch`, the 0-
 the epoch in progress.)
 
 The training loss is label-smoothed, so it cannot fall below the entropy of the smoothed
-target distribution (`smoothing_floor`); the plot draws that floor, and the validation loss
-(plain cross-entropy) is not bounded by it.
+target distribution (`smoothing_floor`); the plot draws that floor, and says on the plot that
+the validation loss (plain cross-entropy) is not smoothed, so it may sit far below.
 
 A resumed run continues the log of the run it resumes, so the plot shows the whole history:
 the records after the checkpoint's step (written before a crash, and about to be trained again)
@@ -94,36 +94,42 @@ def lines_up_to(path: str | Path, step: int) -> tuple[list[str], int]:
     return kept, dropped
 
 
-def plot_curves(log_path: str | Path, out_path: str | Path) -> Path:
-    """Draw training/validation loss and the learning rate against the step into a PNG."""
-    import matplotlib
+def curves_figure(records: list[dict[str, Any]]):
+    """Training/validation loss and the learning rate against the step (a matplotlib Figure,
+    no pyplot). With label smoothing the plot says, on the plot, that the training loss is
+    smoothed (and draws its floor) while the validation loss is not, so the two are not
+    comparable: validation sitting far below training is expected."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    records = read_log(log_path)
     train = [r for r in records if r["kind"] == "train"]
     valid = [r for r in records if r["kind"] == "valid"]
-    fig, (ax_loss, ax_lr) = plt.subplots(2, 1, figsize=(7, 6), sharex=True, height_ratios=(2, 1))
-    steps = [r["step"] for r in train]
-    ax_loss.plot(steps, [r["loss"] for r in train], label="train (label-smoothed)")
-    if valid:
-        ax_loss.plot(
-            [r["step"] for r in valid], [r["loss"] for r in valid], "o-", label="validation"
-        )
     floor = next((r["loss_floor"] for r in reversed(records) if "loss_floor" in r), None)
+    fig = Figure(figsize=(7, 6), layout="constrained")
+    ax_loss, ax_lr = fig.subplots(2, 1, sharex=True, height_ratios=(2, 1))
+    steps = [r["step"] for r in train]
+    smoothed = " (label-smoothed)" if floor else ""
+    ax_loss.plot(steps, [r["loss"] for r in train], label=f"train{smoothed}")
+    if valid:
+        label = "validation (plain cross-entropy)" if floor else "validation"
+        ax_loss.plot([r["step"] for r in valid], [r["loss"] for r in valid], "o-", label=label)
     if floor:
         ax_loss.axhline(floor, color="tab:blue", linestyle=":", label="label-smoothing floor")
+        ax_loss.text(0.01, 0.02, "train loss is label-smoothed, validation loss is not:\n"
+                     "validation below train is expected, not a bug", transform=ax_loss.transAxes,
+                     fontsize=8, color="#555555", va="bottom")  # fmt: skip
     ax_loss.set_ylabel("cross-entropy per token")
     ax_loss.set_yscale("log")
-    ax_loss.legend()
+    ax_loss.legend(loc="upper right")
     ax_loss.grid(alpha=0.3)
     ax_lr.plot(steps, [r["lr"] for r in train], color="tab:green")
     ax_lr.set_ylabel("learning rate")
     ax_lr.set_xlabel("optimizer step")
     ax_lr.grid(alpha=0.3)
-    fig.tight_layout()
+    return fig
+
+
+def plot_curves(log_path: str | Path, out_path: str | Path) -> Path:
+    """Draw `curves_figure` of the log at ``log_path`` into a PNG at ``out_path``."""
     out_path = Path(out_path)
-    fig.savefig(out_path, dpi=100)
-    plt.close(fig)
+    curves_figure(read_log(log_path)).savefig(out_path, dpi=100)
     return out_path

@@ -351,7 +351,7 @@ class Trainer:
         if self.resumed_from is not None:
             history, dropped = lines_up_to(self.resumed_from.parent / "log.jsonl", self.state.step)
         if not self._continues_own_run():
-            for name in (*RUN_FILES, "curves.png"):
+            for name in (*RUN_FILES, "curves.png", "report.html"):
                 (self.out_dir / name).unlink(missing_ok=True)
             best = None if self.resumed_from is None else self.resumed_from.parent / "best.ckpt"
             if best is not None and best.is_file():

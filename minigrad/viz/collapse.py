@@ -164,7 +164,12 @@ def view(trace: Trace, collapse=(), depth: int | None = None, expand=(),
         "and below folded automatically"
     )
     if result.count() <= max_nodes:
-        result.note += f" (max_nodes={max_nodes}); open parts with expand=[...] or depth="
+        folded = next((n.name for n in result.nodes.values() if n.kind == MODULE), None)
+        example = f"expand=['{folded}']" if folded else "expand=[module path]"
+        result.note += (
+            f" (max_nodes={max_nodes});\nopen one with {example}, "
+            f"or all with depth={chosen + 1}, max_nodes=None"
+        )
     else:
         result.note += f", still above max_nodes={max_nodes} (expanded parts stay open)"
     return result

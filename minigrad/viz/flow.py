@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from minigrad.viz import paths
 from minigrad.viz.stats import GradStats
-from minigrad.viz.text import table
+from minigrad.viz.text import html_table, table
 
 
 def layer_of(name: str) -> str:
@@ -54,24 +54,33 @@ class GradientFlow:
             return "NaN/inf"
         return "vanishing" if g.vanishing(self.vanishing) else ""
 
+    def _rows(self) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+        """(per-parameter rows, per-layer rows), each with its header first."""
+        params = [("parameter", "shape", "|grad|", "max|grad|", "zeros", "")]
+        for p in self.params:
+            g = p.grad
+            numbers = (
+                (f"{g.norm:.3e}", f"{g.max_abs:.3e}", f"{g.zero_fraction:.0%}") if g else ("-",) * 3
+            )
+            params.append((p.name, str(p.shape), *numbers, self._flag(g)))
+        layers = [("layer", "|grad|", "")]
+        layers += [(n, f"{g.norm:.3e}" if g else "-", self._flag(g)) for n, g in self.layers]
+        return params, layers
+
     def table(self, per_parameter: bool = True) -> str:
         """The report as text: one row per parameter (optional), then one per layer."""
-        out = []
-        if per_parameter:
-            rows = [("parameter", "shape", "|grad|", "max|grad|", "zeros", "")]
-            for p in self.params:
-                g = p.grad
-                numbers = (
-                    (f"{g.norm:.3e}", f"{g.max_abs:.3e}", f"{g.zero_fraction:.0%}")
-                    if g
-                    else ("-",) * 3
-                )
-                rows.append((p.name, str(p.shape), *numbers, self._flag(g)))
-            out.append(table(rows))
-        rows = [("layer", "|grad|", "")]
-        rows += [(n, f"{g.norm:.3e}" if g else "-", self._flag(g)) for n, g in self.layers]
-        out.append(table(rows))
-        return "\n\n".join(out)
+        params, layers = self._rows()
+        return "\n\n".join([table(params)] * per_parameter + [table(layers)])
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the per-layer table, and the per-parameter one folded under it."""
+        params, layers = self._rows()
+        return (
+            html_table(layers)
+            + f"<details><summary>{len(self.params)} parameters</summary>"
+            + html_table(params)
+            + "</details>"
+        )
 
     def plot(self, path=None, title: str | None = None):
         """Per-layer bars on a log scale (matplotlib Figure; saved as PNG when ``path``)."""

@@ -151,6 +151,12 @@ class Trace:
                 return e
         raise KeyError(f"no edge {src} -> {dst} in this trace")
 
+    def _repr_svg_(self) -> str:
+        """In Jupyter, a Trace left at the end of a cell is drawn (`minigrad.viz.draw`)."""
+        from minigrad.viz.render import draw
+
+        return draw(self).pipe(format="svg", encoding="utf-8")
+
     def __repr__(self) -> str:
         grads = ", with gradients" if self.has_gradients else ""
         return (

@@ -99,6 +99,9 @@ def plot_residuals(traces, path=None, title: str | None = None):
             ax.plot(x, [b.sublayer_grad.norm for b in blocks], "s--", ms=3,
                     color=line[0].get_color(), label=f"{prefix}sublayer")  # fmt: skip
         ax.set_yscale("log")
+        longest = max(len(blocks) for blocks in by_label.values())
+        ax.set_xlim(-0.5, longest - 0.5)
+        ax.set_xticks(range(0, longest, -(-longest // 12)))  # blocks 0, 1, ...: no 0.5
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("block index in the stack", fontsize=8)
     for ax in axes[len(grouped) :]:

@@ -191,7 +191,7 @@ def draw(graph, collapse=(), depth: int | None = None, expand=(), max_nodes: int
 
     dot = Digraph(name="minigrad", graph_attr={**_GRAPH, "rankdir": rankdir},
                   node_attr=_NODES, edge_attr=_EDGES)  # fmt: skip
-    heading = "\\n".join(x for x in (title, shown.note) if x)
+    heading = "\\n".join(x for x in (title, shown.note) if x).replace("\n", "\\n")
     if heading:
         dot.attr(label=heading)
     members: dict[str | None, list[Node]] = {}
@@ -207,5 +207,12 @@ def draw(graph, collapse=(), depth: int | None = None, expand=(), max_nodes: int
     for e in shown.edges:
         dot.edge(f"n{e.src}", f"n{e.dst}", **_edge_attrs(e, scale, edge_labels))
     if shown.has_gradients:
-        dot.node("legend", label=scale.legend(), shape="plaintext")
+        grads = [g for g in [e.grad for e in shown.edges] + [n.grad for n in shown.nodes.values()]
+                 if g is not None]  # fmt: skip
+        legend = scale.legend(
+            skip=any(e.residual for e in shown.edges),
+            vanishing=any(not g.nonfinite and g.vanishing(vanishing) for g in grads),
+            nonfinite=any(g.nonfinite for g in grads),
+        )
+        dot.node("legend", label=legend, shape="plaintext")
     return dot

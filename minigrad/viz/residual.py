@@ -19,7 +19,7 @@ from collections import Counter
 
 from minigrad.viz import paths
 from minigrad.viz.graph import OP, ResidualBlock, Trace
-from minigrad.viz.text import table
+from minigrad.viz.text import TextTable
 
 _JOINS = ("Add", "AddLayerNorm")
 """Ops whose first two inputs are added: where a skip connection rejoins its sublayer."""
@@ -83,14 +83,15 @@ def find_residuals(trace: Trace) -> list[ResidualBlock]:
     return sorted(blocks, key=lambda b: order.get(b.module, len(order)))  # model order if known
 
 
-def residual_report(trace: Trace) -> str:
-    """A text table: per residual block, gradient norms via skip and sublayer, and their ratio."""
+def residual_report(trace: Trace) -> TextTable:
+    """A table, per residual block, of the gradient norms via skip and sublayer and their ratio:
+    a string to print, shown as an HTML table when a notebook displays it."""
     if not trace.residuals:
-        return "no residual blocks found"
+        return TextTable([("no residual blocks found",)])
     rows = [("residual block", "|g skip|", "|g sublayer|", "sublayer/skip", "sublayer share")]
     for b in trace.residuals:
         skip = b.skip_grad.norm if b.skip_grad else math.nan
         sub = b.sublayer_grad.norm if b.sublayer_grad else math.nan
         share = sub / (skip + sub) if skip + sub > 0 else math.nan
         rows.append((b.name, f"{skip:.3e}", f"{sub:.3e}", f"{b.ratio:.3f}", f"{share:.1%}"))
-    return table(rows)
+    return TextTable(rows)

@@ -59,23 +59,32 @@ class Scale:
         colour = self.colour(t)
         return {"color": colour, "penwidth": f"{0.8 + 3.2 * t:.2f}", "fontcolor": colour}
 
-    def legend(self) -> str:
-        """An HTML-like graphviz label explaining colours and line styles."""
+    def legend(self, skip: bool = False, vanishing: bool = False, nonfinite: bool = False) -> str:
+        """An HTML-like graphviz label explaining the colours and line styles the picture uses:
+        the ramp (one row when all gradients share one norm, else five distinct values), and
+        rows for ``skip`` edges, ``vanishing`` and ``nonfinite`` gradients only when drawn."""
         rows = ['<TR><TD COLSPAN="2"><B>gradient norm (log scale)</B></TD></TR>']
-        for k in range(5):
-            t = k / 4
-            value = 10 ** (self.low + t * (self.high - self.low))
-            below = "&lt;= " if k == 0 else ""
+        shown = []
+        for k in range(5 if self.high > self.low else 1):
+            t = 1.0 if self.high == self.low else k / 4
+            text = f"{10 ** (self.low + t * (self.high - self.low)):.1e}"
+            if text in shown:
+                continue
+            shown.append(text)
+            below = "&lt;= " if k == 0 and self.high > self.low else ""
             rows.append(
                 f'<TR><TD BGCOLOR="{self.colour(t)}" WIDTH="36"> </TD>'
-                f'<TD ALIGN="LEFT">{below}{value:.1e}</TD></TR>'
+                f'<TD ALIGN="LEFT">{below}{text}</TD></TR>'
             )
-        rows += [
-            '<TR><TD>- - -</TD><TD ALIGN="LEFT">skip (residual) edge</TD></TR>',
-            f'<TR><TD><FONT COLOR="{VANISHING}">. . .</FONT></TD>'
-            f'<TD ALIGN="LEFT">vanishing (&lt; {self.vanishing:.0e})</TD></TR>',
-            f'<TR><TD BGCOLOR="{NONFINITE}"> </TD><TD ALIGN="LEFT">NaN / inf</TD></TR>',
-        ]
+        if skip:
+            rows.append('<TR><TD>- - -</TD><TD ALIGN="LEFT">skip (residual) edge</TD></TR>')
+        if vanishing:
+            rows.append(
+                f'<TR><TD><FONT COLOR="{VANISHING}">. . .</FONT></TD>'
+                f'<TD ALIGN="LEFT">vanishing (&lt; {self.vanishing:.0e})</TD></TR>'
+            )
+        if nonfinite:
+            rows.append(f'<TR><TD BGCOLOR="{NONFINITE}"> </TD><TD ALIGN="LEFT">NaN / inf</TD></TR>')
         return (
             '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" COLOR="#999999">'
             + "".join(rows)

@@ -5,11 +5,11 @@ Two ways to get gradients into the picture:
 * ``tr = viz.trace_backward(loss)`` in place of ``loss.backward()``: it traces the graph, runs the
   ordinary backward pass (parameters get ``.grad`` exactly as usual, so an optimizer step can
   follow) and records the gradient of every node and every edge on the way.
-* ``tr = viz.trace(loss)`` before (or without) backward: the structure only; leaves, and tensors
-  that called ``retain_grad()``, show the ``.grad`` they hold at trace time.
-
-A backward pass without ``retain_graph=True`` frees the graph, so ``trace`` after it fails with a
-message saying what to do instead.
+* ``tr = viz.trace(loss)`` before, after or without backward: the structure; leaves, and
+  tensors that called ``retain_grad()``, show the ``.grad`` they hold at trace time. After a
+  plain ``loss.backward()`` the graph is freed but keeps its outline (ops, shapes, module paths,
+  edges; see `autograd.TensorOutline`), so it can still be drawn, as torchviz users do; only the
+  per-edge gradients need `trace_backward`.
 """
 
 from __future__ import annotations
@@ -22,24 +22,33 @@ from minigrad.viz.residual import find_residuals
 from minigrad.viz.stats import GradStats
 
 _FREED = (
-    "trace(): the graph behind this tensor was freed by backward(); call "
+    "trace_backward(): the graph behind this tensor was freed by backward(); call "
     "minigrad.viz.trace_backward(loss) instead of loss.backward() (it traces, then runs "
-    "backward), or trace() before backward, or backward(retain_graph=True)"
+    "backward), or backward(retain_graph=True) first"
 )
+key = autograd.node_key
 
 
-def _walk(root: Tensor) -> list[Tensor]:
-    """Every tensor of the graph behind ``root``, constants included, each after its inputs."""
+def _walk(root: Tensor, freed_ok: bool = True) -> list:
+    """Every tensor of the graph behind ``root``, constants included, each after its inputs
+    (outlines of tensors where backward freed the graph)."""
     try:
-        return autograd.topological_order(root, every_input=True)
+        return autograd.topological_order(root, every_input=True, freed_ok=freed_ok)
     except autograd.GraphFreedError:
         raise RuntimeError(_FREED) from None
 
 
-def _node(i: int, tensor: Tensor, name: str | None) -> Node:
+def _value(tensor) -> float | None:
+    """The value of a one-element tensor (None for larger ones and outlines)."""
+    if isinstance(tensor, autograd.TensorOutline):
+        return None
+    return float(tensor.data.reshape(-1)[0]) if tensor.data.size == 1 else None
+
+
+def _node(i: int, tensor, name: str | None) -> Node:
     fn = tensor._ctx
     grad = GradStats.of(tensor.grad.data) if tensor.grad is not None else None
-    value = float(tensor.data.reshape(-1)[0]) if tensor.data.size == 1 else None
+    value = _value(tensor)
     common = dict(shape=tuple(tensor.shape), dtype=str(tensor.dtype), grad=grad, value=value)
     if fn is not None:
         return Node(i, OP, type(fn).__name__, module=fn.scope, name=name, **common)
@@ -49,13 +58,13 @@ def _node(i: int, tensor: Tensor, name: str | None) -> Node:
     return Node(i, kind, kind.capitalize(), name=name, ops=0, **common)
 
 
-def _labels(names) -> dict[int, str]:
-    """id(tensor) -> label from ``names`` ({"a": tensor_a, ...})."""
+def _labels(names) -> dict[int, tuple[str, Tensor]]:
+    """id(node key) -> (label, tensor) from ``names`` ({"a": tensor_a, ...})."""
     if names is None:
         return {}
     if not isinstance(names, dict) or not all(isinstance(t, Tensor) for t in names.values()):
         raise TypeError("names must be a dict {label: Tensor}, e.g. names={'x': x}")
-    return {id(t): label for label, t in names.items()}
+    return {id(key(t)): (label, t) for label, t in names.items()}
 
 
 def _module_types(model) -> dict[str, str]:
@@ -64,11 +73,14 @@ def _module_types(model) -> dict[str, str]:
     return {path or type(m).__name__: type(m).__name__ for path, m in model.named_modules()}
 
 
-def _build(tensors: list[Tensor], model, labels: dict[int, str]) -> Trace:
-    ids = {id(t): i for i, t in enumerate(tensors)}
-    nodes = {i: _node(i, t, labels.get(id(t))) for i, t in enumerate(tensors)}
+def _build(tensors: list, model, labels: dict[int, tuple[str, Tensor]]) -> Trace:
+    ids = {id(key(t)): i for i, t in enumerate(tensors)}
+    nodes = {}
+    for i, t in enumerate(tensors):
+        label, named = labels.get(id(key(t)), (None, t))
+        nodes[i] = _node(i, named, label)  # a named tensor still holds what its outline lost
     edges = [
-        Edge(ids[id(p)], i, slot)
+        Edge(ids[id(key(p))], i, slot)
         for i, t in enumerate(tensors)
         if t._ctx is not None
         for slot, p in enumerate(t._ctx.parents)
@@ -100,7 +112,7 @@ class _Recorder:
 
     def __init__(self, trace: Trace, tensors: list[Tensor]):
         self.trace = trace
-        self.ids = {id(t): i for i, t in enumerate(tensors)}
+        self.ids = {id(key(t)): i for i, t in enumerate(tensors)}
         self.nodes = {t._ctx: i for i, t in enumerate(tensors) if t._ctx is not None}
         self.edges = {(e.src, e.dst, e.slot): e for e in trace.edges}
         self.leaf_sums: dict[int, object] = {}
@@ -116,7 +128,7 @@ class _Recorder:
         for slot, (parent, needs, g) in enumerate(flows):
             if not needs or g is None:
                 continue
-            src = self.ids[id(parent)]
+            src = self.ids[id(key(parent))]
             self.edges[(src, i, slot)].grad = GradStats.of(g)
             if parent._ctx is None:
                 previous = self.leaf_sums.get(src)
@@ -146,7 +158,7 @@ def trace_backward(loss: Tensor, gradient=None, retain_graph: bool = False, mode
     if not isinstance(loss, Tensor):
         raise TypeError(f"trace_backward(): expected a minigrad Tensor, got {type(loss).__name__}")
     labels = _labels(names)
-    tensors = _walk(loss)
+    tensors = _walk(loss, freed_ok=False)
     result = _build(tensors, model, labels)
     recorder = _Recorder(result, tensors)
     with autograd.observe(recorder):
