@@ -70,6 +70,46 @@ def _selects_each_once(index) -> bool:
     )
 
 
+class SetItem(Function):
+    """out = a with out[index] = b (b broadcast to the indexed region, cast to a's dtype);
+    da = g with zeros at the written places,  db = g[index] summed back to b's shape.
+    An index that repeats a place keeps one of the writes (which one is unspecified, as in
+    PyTorch)."""
+
+    def forward(self, a, b, index=()):
+        self.index, self.b_shape = index, b.shape
+        out = a.copy()
+        out[index] = b
+        return out
+
+    def backward(self, g):
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = g.copy()
+            da[self.index] = 0
+        if self.needs_input_grad[1]:
+            db = _sum_to(g[self.index], self.b_shape)
+        return da, db
+
+
+def _sum_to(g, shape):
+    """`unbroadcast` that also accepts a ``shape`` with more leading 1s than ``g`` has dims."""
+    extra = len(shape) - np.ndim(g)
+    if extra > 0:
+        return unbroadcast(g, shape[extra:]).reshape(shape)
+    return unbroadcast(g, shape)
+
+
+class Clone(Function):
+    """out = a copy of a;  da = g."""
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, g):
+        return g
+
+
 class Cat(Function):
     """out = the inputs joined along ``dim``;  each input gets its slice of g."""
 
