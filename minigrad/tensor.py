@@ -20,6 +20,7 @@ from minigrad import autograd
 from minigrad.ops import elementwise as E
 from minigrad.ops import linalg as L
 from minigrad.ops import movement as M
+from minigrad.ops import neural as N
 from minigrad.ops import reductions as R
 
 float32, float64, int32, int64 = np.float32, np.float64, np.int32, np.int64
@@ -193,11 +194,11 @@ class Tensor:
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
-        replaces the gradient."""
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters the hook."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require grad")
         self._hooks = (*self._hooks, hook)
-        return hook
+        return autograd.RemovableHandle(self, hook)
 
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Compute gradients of this tensor with respect to every leaf that requires them."""
@@ -459,6 +460,66 @@ class Tensor:
         dims = R.normalize_dims(dim, self.ndim)
         return R.Var.apply(self, dims=dims, keepdim=keepdim, correction=correction)
 
+    def std(self, dim=None, keepdim=False, correction=1, unbiased=None):
+        """Standard deviation over ``dim``: sqrt(var), with var's ``correction``."""
+        return self.var(dim, keepdim, correction, unbiased).sqrt()
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        """The ``p``-norm over ``dim`` (all elements when None): (sum |x|^p)^(1/p); ``p=inf``
+        the largest |x|. Composed of elementary ops (so it has every derivative they have); the
+        gradient of the 2-norm of an all-zero vector is NaN (PyTorch gives 0)."""
+        if p == math.inf:
+            return self.abs().amax(dim, keepdim)
+        if p == 2:
+            return (self * self).sum(dim, keepdim).sqrt()
+        return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
+
+    def amax(self, dim=None, keepdim=False):
+        """The maximum over ``dim`` (values only; ties share the gradient when dim is None)."""
+        return self.max() if dim is None else self.max(dim, keepdim).values
+
+    def cumsum(self, dim: int):
+        """Cumulative sum along ``dim``."""
+        (axis,) = R.normalize_dims(dim, self.ndim)
+        return R.CumSum.apply(self, dim=axis)
+
+    def prod(self, dim=None, keepdim=False):
+        """Product over ``dim`` (all elements when None)."""
+        axis = None if dim is None else R.normalize_dims(dim, self.ndim)[0]
+        return R.Prod.apply(self, dim=axis, keepdim=keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        """Whether every element (over ``dim``) is nonzero; a bool tensor, no gradient."""
+        return Tensor._wrap(np.asarray(self.data.all(axis=dim, keepdims=keepdim)))
+
+    def any(self, dim=None, keepdim=False):
+        """Whether some element (over ``dim``) is nonzero; a bool tensor, no gradient."""
+        return Tensor._wrap(np.asarray(self.data.any(axis=dim, keepdims=keepdim)))
+
+    def logsumexp(self, dim, keepdim=False):
+        """log(sum(exp(x))) over ``dim``, computed as m + log(sum(exp(x - m))) with m the
+        (constant) maximum, so it never overflows; composed of elementary ops."""
+        dims = R.normalize_dims(dim, self.ndim)
+        m = np.max(self.data, axis=dims, keepdims=True)
+        m = Tensor._wrap(np.where(np.isfinite(m), m, 0).astype(self.dtype))
+        out = (self - m).exp().sum(dims, keepdim=True).log() + m
+        return out if keepdim else out.squeeze_dims(dims)
+
+    def squeeze_dims(self, dims):
+        """Remove the size-1 dimensions ``dims`` (a tuple)."""
+        keep = tuple(n for i, n in enumerate(self.shape) if i not in dims)
+        return self.reshape(keep)
+
+    def softmax(self, dim: int):
+        """exp(x) / sum(exp(x)) along ``dim`` (as ``F.softmax``)."""
+        (axis,) = R.normalize_dims(dim, self.ndim)
+        return N.Softmax.apply(self, dim=axis)
+
+    def log_softmax(self, dim: int):
+        """x - logsumexp(x) along ``dim`` (as ``F.log_softmax``)."""
+        (axis,) = R.normalize_dims(dim, self.ndim)
+        return N.LogSoftmax.apply(self, dim=axis)
+
     def _max_min(self, dim, keepdim, largest):
         if dim is None:
             return R.MaxMin.apply(self, largest=largest)
@@ -594,6 +655,44 @@ class Tensor:
         if index.dtype.kind not in "iu":
             raise TypeError(f"gather(): index must be an integer tensor, got {index.dtype}")
         return M.Gather.apply(self, index, dim=dim % self.ndim)
+
+    def flip(self, *dims):
+        """Reverse the order of elements along ``dims``."""
+        axes = R.normalize_dims(_shape_args(dims), self.ndim)
+        return self[
+            tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))
+        ]
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along dim i (torch.repeat, numpy's tile); extra
+        leading sizes add dimensions."""
+        sizes = _shape_args(sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(f"repeat(): {len(sizes)} sizes for a tensor with {self.ndim} dims")
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        interleaved = tuple(x for n in shape for x in (1, n))  # a size-1 axis before each dim
+        tiled = tuple(x for r, n in zip(sizes, shape, strict=True) for x in (r, n))
+        out = self.reshape(interleaved).expand(tiled)
+        return out.reshape(tuple(r * n for r, n in zip(sizes, shape, strict=True)))
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Repeat each element ``repeats`` times (an int, or one count per element) along
+        ``dim`` (of the flattened tensor when None)."""
+        x = self.reshape(-1) if dim is None else self
+        axis = 0 if dim is None else R.normalize_dims(dim, x.ndim)[0]
+        counts = repeats.data if isinstance(repeats, Tensor) else repeats
+        index = np.repeat(np.arange(x.shape[axis]), counts)
+        return x[(slice(None),) * axis + (index,)]
+
+    def tril(self, diagonal: int = 0):
+        """The lower triangle of the last two dims (elements above ``diagonal`` zeroed)."""
+        keep = np.tri(*self.shape[-2:], k=diagonal, dtype=bool)
+        return self.masked_fill(Tensor._wrap(~keep), 0)
+
+    def triu(self, diagonal: int = 0):
+        """The upper triangle of the last two dims (elements below ``diagonal`` zeroed)."""
+        keep = ~np.tri(*self.shape[-2:], k=diagonal - 1, dtype=bool)
+        return self.masked_fill(Tensor._wrap(~keep), 0)
 
     def contiguous(self):
         """Return self: minigrad does not expose memory layout."""

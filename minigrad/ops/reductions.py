@@ -98,3 +98,44 @@ class MaxMin(Function):
         g = g if self.keepdim else np.expand_dims(g, self.dim)
         np.put_along_axis(grad, self.indices, g, axis=self.dim)
         return grad
+
+
+class CumSum(Function):
+    """out[i] = a[0] + ... + a[i] along ``dim``;  da[j] = g[j] + ... + g[n-1] (the reversed
+    cumulative sum of g)."""
+
+    def forward(self, a, dim=0):
+        self.dim = dim
+        return np.cumsum(a, axis=dim)
+
+    def backward(self, g):
+        return _reverse_cumsum(g, self.dim)
+
+
+def _reverse_cumsum(g, dim):
+    flipped = np.flip(g, axis=dim)
+    return np.flip(np.cumsum(flipped, axis=dim), axis=dim)
+
+
+class Prod(Function):
+    """out = product of a over ``dim`` (all elements when None);  da_i = g * prod_{j != i} a_j,
+    computed from the products left and right of each element (exact with zeros, no division)."""
+
+    def forward(self, a, dim=None, keepdim=False):
+        self.a, self.dim, self.keepdim = a, dim, keepdim
+        return np.asarray(np.prod(a, axis=dim, keepdims=keepdim))
+
+    def backward(self, g):
+        a, dim = self.a, self.dim
+        if dim is None:
+            a, dim, g = a.reshape(-1), 0, np.broadcast_to(g, (1,))
+        elif not self.keepdim:
+            g = np.expand_dims(g, dim)
+        ones = np.ones_like(np.take(a, [0], axis=dim))
+        left = np.cumprod(np.concatenate([ones, a], axis=dim), axis=dim)
+        right = np.flip(
+            np.cumprod(np.concatenate([ones, np.flip(a, dim)], axis=dim), axis=dim), dim
+        )
+        n = a.shape[dim]
+        others = np.take(left, range(n), axis=dim) * np.take(right, range(1, n + 1), axis=dim)
+        return (g * others).reshape(self.a.shape)
