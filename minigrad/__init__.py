@@ -36,7 +36,7 @@ from minigrad.creation import (
     zeros_like,
 )
 from minigrad.fusion import fused, is_fused_enabled, set_fused
-from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.random import manual_seed
 from minigrad.serialization import load, save
 from minigrad.tensor import Tensor, float32, float64, int32, int64
@@ -81,10 +81,10 @@ bool = np.bool_  # noqa: A001 (PyTorch's name, as torch.bool)
 __all__ = [
     "all", "any", "arange", "argmax", "bmm", "bool", "cat", "chunk", "clamp", "cumsum",
     "detect_anomaly", "einsum", "empty", "enable_grad", "exp", "eye", "flip", "float32", "float64",
-    "from_numpy", "full", "Function", "fused", "gather", "gradcheck", "GradcheckError", "int32",
-    "int64", "is_fused_enabled", "is_grad_enabled", "linspace", "load", "log", "logsumexp",
-    "manual_seed", "masked_fill", "matmul", "maximum", "mean", "minimum", "nn", "no_grad", "norm",
-    "ones", "ones_like", "optim", "prod", "rand", "randint", "randn", "relu", "save", "set_fused",
-    "set_grad_enabled", "sigmoid", "split", "sqrt", "stack", "std", "sum", "tanh", "Tensor",
-    "tensor", "topk", "tril", "triu", "where", "zeros", "zeros_like",
+    "from_numpy", "full", "Function", "fused", "gather", "gradcheck", "GradcheckError",
+    "gradgradcheck", "int32", "int64", "is_fused_enabled", "is_grad_enabled", "linspace", "load",
+    "log", "logsumexp", "manual_seed", "masked_fill", "matmul", "maximum", "mean", "minimum", "nn",
+    "no_grad", "norm", "ones", "ones_like", "optim", "prod", "rand", "randint", "randn", "relu",
+    "save", "set_fused", "set_grad_enabled", "sigmoid", "split", "sqrt", "stack", "std", "sum",
+    "tanh", "Tensor", "tensor", "topk", "tril", "triu", "where", "zeros", "zeros_like",
 ]  # fmt: skip

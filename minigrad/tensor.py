@@ -200,9 +200,10 @@ class Tensor:
         self._hooks = (*self._hooks, hook)
         return autograd.RemovableHandle(self, hook)
 
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
-        """Compute gradients of this tensor with respect to every leaf that requires them."""
-        autograd.backward(self, gradient, retain_graph)
+    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False):
+        """Compute gradients of this tensor with respect to every leaf that requires them;
+        ``create_graph`` records the backward pass, for higher derivatives."""
+        autograd.backward(self, gradient, retain_graph, create_graph)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)

@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 
-from minigrad.autograd import Function, unbroadcast
+from minigrad.autograd import Function, unbroadcast, unbroadcast_graph
 
 
 class MatMul(Function):
@@ -33,6 +33,16 @@ class MatMul(Function):
             db = unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), b.shape).reshape(self.b_shape)
         return da, db
 
+    def backward_graph(self, g):
+        a, b = self.parents
+        if b.ndim == 1:
+            g, b = g.unsqueeze(-1), b.reshape(-1, 1)
+        if a.ndim == 1:
+            g, a = g.unsqueeze(-2), a.reshape(1, -1)
+        da = unbroadcast_graph(g @ b.transpose(-1, -2), a.shape).reshape(self.a_shape)
+        db = unbroadcast_graph(a.transpose(-1, -2) @ g, b.shape).reshape(self.b_shape)
+        return da, db
+
 
 class Einsum(Function):
     """out = np.einsum(equation, *operands), e.g. "bij,bjk->bik";  the gradient of operand i
@@ -59,6 +69,21 @@ class Einsum(Function):
                 for c, n in zip(subscripts, self.operands[i].shape, strict=True)
             )
             grads.append(np.broadcast_to(grad.reshape(shape), self.operands[i].shape).copy())
+        return tuple(grads)
+
+    def backward_graph(self, g):
+        grads = []
+        for i, subscripts in enumerate(self.inputs):
+            others = [s for j, s in enumerate(self.inputs) if j != i]
+            known = set(self.output).union(*others)
+            kept = "".join(c for c in subscripts if c in known)
+            tensors = [t for j, t in enumerate(self.parents) if j != i]
+            grad = Einsum.apply(g, *tensors, inputs=(self.output, *others), output=kept)
+            shape = self.operands[i].shape
+            kept_shape = tuple(
+                n if c in known else 1 for c, n in zip(subscripts, shape, strict=True)
+            )
+            grads.append(grad.reshape(kept_shape).expand(shape))
         return tuple(grads)
 
 
