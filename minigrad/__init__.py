@@ -8,54 +8,83 @@
 Read `minigrad.autograd` first: it is the whole idea of backpropagation on one screen.
 """
 
+import numpy as np
+
 from minigrad import nn, optim
-from minigrad.autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from minigrad.autograd import (
+    Function,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from minigrad.creation import (
     arange,
+    empty,
+    eye,
     from_numpy,
     full,
+    linspace,
     ones,
     ones_like,
     rand,
+    randint,
     randn,
     tensor,
     zeros,
     zeros_like,
 )
 from minigrad.fusion import fused, is_fused_enabled, set_fused
-from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.random import manual_seed
 from minigrad.serialization import load, save
-from minigrad.tensor import Tensor, float32, float64, int64
+from minigrad.tensor import Tensor, float32, float64, int32, int64
 from minigrad.toplevel import (
+    all,
+    any,
     argmax,
+    bmm,
     cat,
     chunk,
     clamp,
+    cumsum,
+    einsum,
     exp,
+    flip,
     gather,
     log,
+    logsumexp,
     masked_fill,
     matmul,
     maximum,
     mean,
     minimum,
+    norm,
+    prod,
     relu,
     sigmoid,
     split,
     sqrt,
     stack,
+    std,
     sum,
     tanh,
     topk,
+    tril,
+    triu,
     where,
 )
 
+bool = np.bool_  # noqa: A001 (PyTorch's name, as torch.bool)
+
 __all__ = [
-    "arange", "argmax", "cat", "chunk", "clamp", "detect_anomaly", "enable_grad", "exp", "float32",
-    "float64", "from_numpy", "full", "Function", "fused", "gather", "gradcheck", "GradcheckError",
-    "int64", "is_fused_enabled", "is_grad_enabled", "load", "log", "manual_seed", "masked_fill",
-    "matmul", "maximum", "mean", "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "rand",
-    "randn", "relu", "save", "set_fused", "sigmoid", "split", "sqrt", "stack", "sum", "tanh",
-    "Tensor", "tensor", "topk", "where", "zeros", "zeros_like",
+    "all", "any", "arange", "argmax", "bmm", "bool", "cat", "chunk", "clamp", "cumsum",
+    "detect_anomaly", "einsum", "empty", "enable_grad", "exp", "eye", "flip", "float32", "float64",
+    "from_numpy", "full", "Function", "fused", "gather", "gradcheck", "GradcheckError",
+    "gradgradcheck", "int32", "int64", "is_fused_enabled", "is_grad_enabled", "linspace", "load",
+    "log", "logsumexp", "manual_seed", "masked_fill", "matmul", "maximum", "mean", "minimum", "nn",
+    "no_grad", "norm", "ones", "ones_like", "optim", "prod", "rand", "randint", "randn", "relu",
+    "save", "set_fused", "set_grad_enabled", "sigmoid", "split", "sqrt", "stack", "std", "sum",
+    "tanh", "Tensor", "tensor", "topk", "tril", "triu", "where", "zeros", "zeros_like",
 ]  # fmt: skip

@@ -82,3 +82,27 @@ def arange(start, end=None, step=1, dtype=None) -> Tensor:
     if dtype is None:
         dtype = np.int64 if values.dtype.kind in "iu" else np.float32
     return Tensor._wrap(values.astype(dtype))
+
+
+def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor whose values are not set (here zeros: numpy's uninitialised memory would make
+    runs irreproducible for no measurable gain)."""
+    return zeros(*shape, dtype=dtype, requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """The n x m identity matrix (m = n by default)."""
+    return _made(np.eye(n, m), dtype, requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
+    return _made(np.linspace(start, end, steps), dtype, requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None) -> Tensor:
+    """Random integers in [low, high) (``randint(high, size)`` starts at 0), int64 by default
+    (seeded by `manual_seed`)."""
+    if high is None or isinstance(high, tuple | list):
+        low, high, size = 0, low, size if high is None else high
+    return Tensor._wrap(generator().integers(low, high, size=tuple(size)).astype(dtype or np.int64))

@@ -20,9 +20,10 @@ from minigrad import autograd
 from minigrad.ops import elementwise as E
 from minigrad.ops import linalg as L
 from minigrad.ops import movement as M
+from minigrad.ops import neural as N
 from minigrad.ops import reductions as R
 
-float32, float64, int64 = np.float32, np.float64, np.int64
+float32, float64, int32, int64 = np.float32, np.float64, np.int32, np.int64
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -47,7 +48,10 @@ def as_array(data, dtype=None) -> np.ndarray:
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "_retains_grad", "__weakref__")
+    __slots__ = (
+        "data", "grad", "requires_grad", "_ctx", "_hooks", "_retains_grad", "_version",
+        "__weakref__",
+    )  # fmt: skip
     __array_priority__ = 1000  # make numpy defer to our operators: np_array * tensor -> Tensor
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -56,6 +60,7 @@ class Tensor:
         self._ctx = None
         self._hooks = ()
         self._retains_grad = False
+        self._version = 0
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -66,6 +71,7 @@ class Tensor:
         t = object.__new__(Tensor)
         t.data, t.grad, t._ctx, t._hooks = array, None, None, ()
         t.requires_grad = t._retains_grad = False
+        t._version = 0
         return t
 
     # ---- basic properties -------------------------------------------------------------------
@@ -87,17 +93,53 @@ class Tensor:
         return len(self.data)
 
     def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied), like ``tensor.detach().numpy()``."""
-        return self.data
+        """The underlying array, shared, not copied. For a tensor that requires grad it is a
+        read-only view (PyTorch refuses instead): writing into it would change values a
+        recorded graph depends on, behind the version counter's back."""
+        if not self.requires_grad:
+            return self.data
+        view = np.asarray(self.data).view()
+        view.flags.writeable = False
+        return view
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self.numpy() if dtype is None else self.data.astype(dtype)
+
+    def dim(self) -> int:
+        """Number of dimensions (PyTorch's name for ``ndim``)."""
+        return self.data.ndim
+
+    def _scalar(self, what: str):
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"{what}: only one-element tensors can be converted to Python scalars, got "
+                f"shape {self.shape}"
+            )
+        return self.data.item()
+
+    def __float__(self) -> float:
+        return float(self._scalar("float()"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int()"))
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
+        return int(self._scalar("__index__"))
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.3f}"`` formats a one-element tensor's value; other tensors only with an
+        empty spec (their repr), as PyTorch."""
+        if self.data.size == 1 and spec:
+            return format(self.data.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string for a tensor of shape {self.shape}")
+        return repr(self)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(f"item(): only one-element tensors, got shape {self.shape}")
-        return self.data.item()
+        return self._scalar("item()")
 
     def tolist(self):
         """The data as nested Python lists."""
@@ -118,28 +160,50 @@ class Tensor:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         self._retains_grad = True
 
-    def to(self, dtype) -> Tensor:
-        """Cast to ``dtype`` (differentiable between float types)."""
-        dtype = np.dtype(dtype)
-        if dtype == self.dtype:
+    def to(self, *args, dtype=None, device=None) -> Tensor:
+        """Cast to a dtype: ``t.to(minigrad.float64)``. Differentiable between float types; an
+        integer or bool result leaves the graph (it cannot carry a gradient), as in PyTorch. The
+        device ``"cpu"`` (the only one) is accepted and changes nothing."""
+        for arg in args:
+            if isinstance(arg, str):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device) != "cpu":
+            raise RuntimeError(f"to(): minigrad has one device, 'cpu'; got {device!r}")
+        if dtype is None or np.dtype(dtype) == self.dtype:
             return self
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            return Tensor._wrap(self.data.astype(dtype))
         return E.Cast.apply(self, dtype=dtype)
 
     float = lambda self: self.to(np.float32)  # noqa: E731
     double = lambda self: self.to(np.float64)  # noqa: E731
     long = lambda self: self.to(np.int64)  # noqa: E731
+    int = lambda self: self.to(np.int32)  # noqa: E731
+    bool = lambda self: self.to(np.bool_)  # noqa: E731
+
+    def cpu(self) -> Tensor:
+        """Return self: CPU is the only device."""
+        return self
+
+    def clone(self) -> Tensor:
+        """A copy with its own array, in the graph (the gradient passes through unchanged)."""
+        return M.Clone.apply(self)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
-        replaces the gradient."""
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters the hook."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require grad")
         self._hooks = (*self._hooks, hook)
-        return hook
+        return autograd.RemovableHandle(self, hook)
 
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
-        """Compute gradients of this tensor with respect to every leaf that requires them."""
-        autograd.backward(self, gradient, retain_graph)
+    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False):
+        """Compute gradients of this tensor with respect to every leaf that requires them;
+        ``create_graph`` records the backward pass, for higher derivatives."""
+        autograd.backward(self, gradient, retain_graph, create_graph)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
@@ -300,6 +364,87 @@ class Tensor:
             )
         return M.MaskedFill.apply(self, mask, value=value)
 
+    # ---- in place (docs/autograd.md, "In-place operations and versions") --------------------
+    def _modify(self, op: str, compute) -> Tensor:
+        """Give this tensor the value ``compute(old)``, where ``old`` stands for it before the
+        change, and bump its version. The result's graph node, if one was recorded, becomes this
+        tensor's. The new value is a new array: arrays saved by recorded nodes are never written
+        into, so the only risk left is a node whose input changed, which the version check in
+        backward catches."""
+        if self.requires_grad and self._ctx is None and autograd.is_grad_enabled():
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad cannot be modified in place (its "
+                "gradient would lose the old value); update it inside `with minigrad.no_grad():` "
+                "or work on a clone()"
+            )
+        old = Tensor._wrap(self.data)
+        old._ctx, old.requires_grad = self._ctx, self.requires_grad
+        new = compute(old)
+        if new.shape != self.shape:
+            raise RuntimeError(
+                f"{op}: the result has shape {new.shape}, the tensor {self.shape} (an in-place "
+                "op cannot broadcast the tensor it writes to)"
+            )
+        if new.dtype != self.dtype:
+            if new.dtype.kind == "f" and self.dtype.kind != "f":
+                raise RuntimeError(f"{op}: result type {new.dtype} can't be cast to {self.dtype}")
+            new = new.to(self.dtype)
+        self.data = new.data
+        if new._ctx is not None:
+            self._ctx, self.requires_grad = new._ctx, True
+        autograd.bump_version(self)
+        return self
+
+    def add_(self, other, alpha=1) -> Tensor:
+        """In place: self += alpha * other."""
+        other = other if alpha == 1 else self._lift(other) * alpha
+        return self._modify("add_", lambda old: old + other)
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        """In place: self -= alpha * other."""
+        other = other if alpha == 1 else self._lift(other) * alpha
+        return self._modify("sub_", lambda old: old - other)
+
+    def mul_(self, other) -> Tensor:
+        """In place: self *= other."""
+        return self._modify("mul_", lambda old: old * other)
+
+    def div_(self, other) -> Tensor:
+        """In place: self /= other."""
+        return self._modify("div_", lambda old: old / other)
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
+        """In place: limit values to [min, max]."""
+        return self._modify("clamp_", lambda old: old.clamp(min, max))
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        """In place: ``value`` wherever ``mask`` is True."""
+        return self._modify("masked_fill_", lambda old: old.masked_fill(mask, value))
+
+    def __setitem__(self, index, value) -> None:
+        """``x[index] = value``: ints, slices, boolean masks, integer arrays; ``value`` a number
+        or a tensor broadcast to the indexed region and cast to x's dtype, with a gradient."""
+        if not isinstance(value, Tensor):
+            value = Tensor._wrap(np.asarray(value, dtype=self.dtype))
+        index = _clean_index(index)
+        self._modify("x[...] = value", lambda old: M.SetItem.apply(old, value, index=index))
+
+    def copy_(self, src) -> Tensor:
+        """In place: the values of ``src`` (broadcast to self's shape, cast to its dtype)."""
+        self[...] = src
+        return self
+
+    def fill_(self, value) -> Tensor:
+        """In place: every element becomes ``value``."""
+        self[...] = value
+        return self
+
+    def zero_(self) -> Tensor:
+        """In place: every element becomes 0."""
+        return self.fill_(0)
+
     # ---- reductions -------------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False):
         """Sum over ``dim`` (all dimensions when None)."""
@@ -315,6 +460,66 @@ class Tensor:
             correction = int(unbiased)
         dims = R.normalize_dims(dim, self.ndim)
         return R.Var.apply(self, dims=dims, keepdim=keepdim, correction=correction)
+
+    def std(self, dim=None, keepdim=False, correction=1, unbiased=None):
+        """Standard deviation over ``dim``: sqrt(var), with var's ``correction``."""
+        return self.var(dim, keepdim, correction, unbiased).sqrt()
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        """The ``p``-norm over ``dim`` (all elements when None): (sum |x|^p)^(1/p); ``p=inf``
+        the largest |x|. Composed of elementary ops (so it has every derivative they have); the
+        gradient of the 2-norm of an all-zero vector is NaN (PyTorch gives 0)."""
+        if p == math.inf:
+            return self.abs().amax(dim, keepdim)
+        if p == 2:
+            return (self * self).sum(dim, keepdim).sqrt()
+        return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
+
+    def amax(self, dim=None, keepdim=False):
+        """The maximum over ``dim`` (values only; ties share the gradient when dim is None)."""
+        return self.max() if dim is None else self.max(dim, keepdim).values
+
+    def cumsum(self, dim: int):
+        """Cumulative sum along ``dim``."""
+        (axis,) = R.normalize_dims(dim, self.ndim)
+        return R.CumSum.apply(self, dim=axis)
+
+    def prod(self, dim=None, keepdim=False):
+        """Product over ``dim`` (all elements when None)."""
+        axis = None if dim is None else R.normalize_dims(dim, self.ndim)[0]
+        return R.Prod.apply(self, dim=axis, keepdim=keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        """Whether every element (over ``dim``) is nonzero; a bool tensor, no gradient."""
+        return Tensor._wrap(np.asarray(self.data.all(axis=dim, keepdims=keepdim)))
+
+    def any(self, dim=None, keepdim=False):
+        """Whether some element (over ``dim``) is nonzero; a bool tensor, no gradient."""
+        return Tensor._wrap(np.asarray(self.data.any(axis=dim, keepdims=keepdim)))
+
+    def logsumexp(self, dim, keepdim=False):
+        """log(sum(exp(x))) over ``dim``, computed as m + log(sum(exp(x - m))) with m the
+        (constant) maximum, so it never overflows; composed of elementary ops."""
+        dims = R.normalize_dims(dim, self.ndim)
+        m = np.max(self.data, axis=dims, keepdims=True)
+        m = Tensor._wrap(np.where(np.isfinite(m), m, 0).astype(self.dtype))
+        out = (self - m).exp().sum(dims, keepdim=True).log() + m
+        return out if keepdim else out.squeeze_dims(dims)
+
+    def squeeze_dims(self, dims):
+        """Remove the size-1 dimensions ``dims`` (a tuple)."""
+        keep = tuple(n for i, n in enumerate(self.shape) if i not in dims)
+        return self.reshape(keep)
+
+    def softmax(self, dim: int):
+        """exp(x) / sum(exp(x)) along ``dim`` (as ``F.softmax``)."""
+        (axis,) = R.normalize_dims(dim, self.ndim)
+        return N.Softmax.apply(self, dim=axis)
+
+    def log_softmax(self, dim: int):
+        """x - logsumexp(x) along ``dim`` (as ``F.log_softmax``)."""
+        (axis,) = R.normalize_dims(dim, self.ndim)
+        return N.LogSoftmax.apply(self, dim=axis)
 
     def _max_min(self, dim, keepdim, largest):
         if dim is None:
@@ -451,6 +656,44 @@ class Tensor:
         if index.dtype.kind not in "iu":
             raise TypeError(f"gather(): index must be an integer tensor, got {index.dtype}")
         return M.Gather.apply(self, index, dim=dim % self.ndim)
+
+    def flip(self, *dims):
+        """Reverse the order of elements along ``dims``."""
+        axes = R.normalize_dims(_shape_args(dims), self.ndim)
+        return self[
+            tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(self.ndim))
+        ]
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along dim i (torch.repeat, numpy's tile); extra
+        leading sizes add dimensions."""
+        sizes = _shape_args(sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(f"repeat(): {len(sizes)} sizes for a tensor with {self.ndim} dims")
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        interleaved = tuple(x for n in shape for x in (1, n))  # a size-1 axis before each dim
+        tiled = tuple(x for r, n in zip(sizes, shape, strict=True) for x in (r, n))
+        out = self.reshape(interleaved).expand(tiled)
+        return out.reshape(tuple(r * n for r, n in zip(sizes, shape, strict=True)))
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Repeat each element ``repeats`` times (an int, or one count per element) along
+        ``dim`` (of the flattened tensor when None)."""
+        x = self.reshape(-1) if dim is None else self
+        axis = 0 if dim is None else R.normalize_dims(dim, x.ndim)[0]
+        counts = repeats.data if isinstance(repeats, Tensor) else repeats
+        index = np.repeat(np.arange(x.shape[axis]), counts)
+        return x[(slice(None),) * axis + (index,)]
+
+    def tril(self, diagonal: int = 0):
+        """The lower triangle of the last two dims (elements above ``diagonal`` zeroed)."""
+        keep = np.tri(*self.shape[-2:], k=diagonal, dtype=bool)
+        return self.masked_fill(Tensor._wrap(~keep), 0)
+
+    def triu(self, diagonal: int = 0):
+        """The upper triangle of the last two dims (elements below ``diagonal`` zeroed)."""
+        keep = ~np.tri(*self.shape[-2:], k=diagonal - 1, dtype=bool)
+        return self.masked_fill(Tensor._wrap(~keep), 0)
 
     def contiguous(self):
         """Return self: minigrad does not expose memory layout."""

@@ -8,6 +8,7 @@ Each one is the same op as the Tensor method of the same name, callable as ``min
 import numpy as np
 
 from minigrad.ops import elementwise as E
+from minigrad.ops import linalg as L
 from minigrad.ops import movement as M
 from minigrad.tensor import Tensor, _check_broadcast, broadcast_shape
 
@@ -142,3 +143,70 @@ def gather(x: Tensor, dim: int, index) -> Tensor:
 def masked_fill(x: Tensor, mask, value) -> Tensor:
     """A copy of ``x`` with ``value`` where ``mask`` is True."""
     return x.masked_fill(mask, value)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation, e.g. ``einsum("bij,bjk->bik", a, b)``; letters repeated within one
+    operand (diagonals) and ellipses are not supported."""
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    operands = [_as_tensor(t) for t in operands]
+    inputs, output = L.parse_einsum(equation, [t.shape for t in operands])
+    return L.Einsum.apply(*operands, inputs=inputs, output=output)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix product of (B, n, m) and (B, m, p) tensors (no broadcasting, as PyTorch)."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ValueError(f"bmm(): expected (B, n, m) and (B, m, p), got {a.shape} and {b.shape}")
+    return a @ b
+
+
+def cumsum(x: Tensor, dim: int) -> Tensor:
+    """Cumulative sum along ``dim``."""
+    return x.cumsum(dim)
+
+
+def prod(x: Tensor, dim=None, keepdim=False) -> Tensor:
+    """Product over ``dim``."""
+    return x.prod(dim, keepdim)
+
+
+def std(x: Tensor, dim=None, keepdim=False, correction=1) -> Tensor:
+    """Standard deviation over ``dim``."""
+    return x.std(dim, keepdim, correction)
+
+
+def norm(x: Tensor, p=2, dim=None, keepdim=False) -> Tensor:
+    """The ``p``-norm over ``dim``."""
+    return x.norm(p, dim, keepdim)
+
+
+def logsumexp(x: Tensor, dim, keepdim=False) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, without overflow."""
+    return x.logsumexp(dim, keepdim)
+
+
+def all(x: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A001
+    """Whether all elements are nonzero."""
+    return x.all(dim, keepdim)
+
+
+def any(x: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A001
+    """Whether any element is nonzero."""
+    return x.any(dim, keepdim)
+
+
+def flip(x: Tensor, dims) -> Tensor:
+    """Reverse the order of elements along ``dims``."""
+    return x.flip(dims)
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims."""
+    return x.tril(diagonal)
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims."""
+    return x.triu(diagonal)

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from minigrad.autograd import bump_version
 from minigrad.random import generator
 from minigrad.tensor import Tensor
 
@@ -43,6 +44,7 @@ def _fill(t: Tensor, draw) -> Tensor:
     """Write ``draw(shape)`` (a value or an array) into ``t`` unless it is empty."""
     if t.data.size:
         t.data[...] = draw(t.shape)
+        bump_version(t)
     return t
 
 

@@ -1,4 +1,4 @@
-"""The standard layers: Linear, Embedding, LayerNorm, Dropout and activations.
+"""The standard layers: Linear, Embedding, LayerNorm, Dropout, activations and losses.
 
 Default initialisations match PyTorch's: Linear weights and biases U(-1/sqrt(in), 1/sqrt(in)),
 Embedding N(0, 1), LayerNorm weight 1 and bias 0.
@@ -127,3 +127,42 @@ class GELU(Module):
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
+
+
+class Tanh(Module):
+    """tanh(x)."""
+
+    def forward(self, x):
+        return x.tanh()
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-x)."""
+
+    def forward(self, x):
+        return x.sigmoid()
+
+
+class CrossEntropyLoss(Module):
+    """``F.cross_entropy`` as a module: (N, C) logits against (N,) class indices."""
+
+    def __init__(self, ignore_index: int = -100, reduction: str = "mean", label_smoothing=0.0):
+        super().__init__()
+        self.ignore_index, self.reduction = ignore_index, reduction
+        self.label_smoothing = label_smoothing
+
+    def forward(self, logits, target):
+        return F.cross_entropy(
+            logits, target, self.ignore_index, self.label_smoothing, self.reduction
+        )
+
+
+class MSELoss(Module):
+    """``F.mse_loss`` as a module: the mean (or sum) of squared differences."""
+
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, input, target):  # noqa: A002 (PyTorch's argument name)
+        return F.mse_loss(input, target, self.reduction)

@@ -19,7 +19,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from minigrad.autograd import current_scope, set_scope
+from minigrad.autograd import bump_version, current_scope, set_scope
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
@@ -275,6 +275,7 @@ class Module:
         for key, t in own.items():
             if key in values:
                 t.data = values[key].astype(t.dtype, copy=True)
+                bump_version(t)
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ---------------------------------------------------------------------------

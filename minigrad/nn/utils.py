@@ -1,4 +1,4 @@
-"""Gradient utilities: ``clip_grad_norm_`` (as ``torch.nn.utils.clip_grad_norm_``)."""
+"""Gradient utilities: ``clip_grad_norm_`` and ``clip_grad_value_`` (as ``torch.nn.utils``)."""
 
 import math
 
@@ -60,3 +60,12 @@ def _power_sum(a: np.ndarray, p: float) -> float:
             return total
     flat = flat.astype(np.float64)
     return float(flat @ flat) if p == 2 else float(np.sum(np.abs(flat) ** p))
+
+
+def clip_grad_value_(parameters, clip_value: float) -> None:
+    """Clamp every gradient entry to [-clip_value, clip_value], in place."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    for p in parameters:
+        if p.grad is not None:
+            p.grad.data = np.clip(p.grad.data, -clip_value, clip_value)

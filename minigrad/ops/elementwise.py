@@ -6,7 +6,7 @@ numpy (and PyTorch); their gradients are summed back to each input's shape by `u
 
 import numpy as np
 
-from minigrad.autograd import Function, unbroadcast
+from minigrad.autograd import Function, unbroadcast, unbroadcast_graph
 
 
 class Add(Function):
@@ -20,6 +20,10 @@ class Add(Function):
         sa, sb = self.shapes
         return unbroadcast(g, sa), unbroadcast(g, sb)
 
+    def backward_graph(self, g):
+        a, b = self.parents
+        return unbroadcast_graph(g, a.shape), unbroadcast_graph(g, b.shape)
+
 
 class Sub(Function):
     """out = a - b;  da = g,  db = -g."""
@@ -31,6 +35,10 @@ class Sub(Function):
     def backward(self, g):
         sa, sb = self.shapes
         return unbroadcast(g, sa), (unbroadcast(-g, sb) if self.needs_input_grad[1] else None)
+
+    def backward_graph(self, g):
+        a, b = self.parents
+        return unbroadcast_graph(g, a.shape), unbroadcast_graph(-g, b.shape)
 
 
 class Mul(Function):
@@ -46,6 +54,10 @@ class Mul(Function):
         db = unbroadcast(g * a, b.shape) if self.needs_input_grad[1] else None
         return da, db
 
+    def backward_graph(self, g):
+        a, b = self.parents
+        return unbroadcast_graph(g * b, a.shape), unbroadcast_graph(g * a, b.shape)
+
 
 class Div(Function):
     """out = a / b;  da = g / b,  db = -g * a / b^2."""
@@ -60,6 +72,10 @@ class Div(Function):
         db = unbroadcast(-g * a / (b * b), b.shape) if self.needs_input_grad[1] else None
         return da, db
 
+    def backward_graph(self, g):
+        a, b = self.parents
+        return unbroadcast_graph(g / b, a.shape), unbroadcast_graph(-g * a / (b * b), b.shape)
+
 
 class PowScalar(Function):
     """out = a ** p for a constant number p;  da = g * p * a^(p-1)."""
@@ -71,6 +87,10 @@ class PowScalar(Function):
     def backward(self, g):
         p = self.exponent
         return g * (p * self.a ** (p - 1)).astype(g.dtype, copy=False)
+
+    def backward_graph(self, g):
+        (a,) = self.parents
+        return g * (a ** (self.exponent - 1) * self.exponent)
 
 
 class Pow(Function):
@@ -91,6 +111,13 @@ class Pow(Function):
             db = unbroadcast(g * self.out * log_a, b.shape)
         return da, db
 
+    def backward_graph(self, g):
+        a, b = self.parents
+        positive = g._wrap(a.data > 0)
+        log_a = Where.apply(positive, a, g._wrap(np.ones((), a.dtype))).log()
+        da = unbroadcast_graph(g * b * a ** (b - 1), a.shape)
+        return da, unbroadcast_graph(g * a**b * log_a, b.shape)
+
 
 class Neg(Function):
     """out = -a;  da = -g."""
@@ -99,6 +126,9 @@ class Neg(Function):
         return -a
 
     def backward(self, g):
+        return -g
+
+    def backward_graph(self, g):
         return -g
 
 
@@ -112,6 +142,9 @@ class Exp(Function):
     def backward(self, g):
         return g * self.out
 
+    def backward_graph(self, g):
+        return g * self.parents[0].exp()
+
 
 class Log(Function):
     """out = ln(a);  da = g / a."""
@@ -122,6 +155,9 @@ class Log(Function):
 
     def backward(self, g):
         return g / self.a
+
+    def backward_graph(self, g):
+        return g / self.parents[0]
 
 
 class Sqrt(Function):
@@ -134,6 +170,9 @@ class Sqrt(Function):
     def backward(self, g):
         return g / (2 * self.out)
 
+    def backward_graph(self, g):
+        return g / (self.parents[0].sqrt() * 2)
+
 
 class Tanh(Function):
     """out = tanh(a);  da = g * (1 - out^2)."""
@@ -144,6 +183,10 @@ class Tanh(Function):
 
     def backward(self, g):
         return g * (1 - self.out * self.out)
+
+    def backward_graph(self, g):
+        t = self.parents[0].tanh()
+        return g * (1 - t * t)
 
 
 class Sigmoid(Function):
@@ -157,6 +200,10 @@ class Sigmoid(Function):
     def backward(self, g):
         return g * self.out * (1 - self.out)
 
+    def backward_graph(self, g):
+        s = self.parents[0].sigmoid()
+        return g * s * (1 - s)
+
 
 class Relu(Function):
     """out = max(a, 0);  da = g where a > 0, else 0."""
@@ -168,6 +215,9 @@ class Relu(Function):
     def backward(self, g):
         return g * (self.out > 0)
 
+    def backward_graph(self, g):
+        return g * g._wrap((self.out > 0).astype(g.dtype))
+
 
 class Abs(Function):
     """out = |a|;  da = g * sign(a) (0 at a = 0, as PyTorch)."""
@@ -178,6 +228,9 @@ class Abs(Function):
 
     def backward(self, g):
         return g * np.sign(self.a)
+
+    def backward_graph(self, g):
+        return g * g._wrap(np.sign(self.a).astype(g.dtype))
 
 
 class Clamp(Function):
@@ -197,6 +250,9 @@ class Clamp(Function):
     def backward(self, g):
         return np.where(self.inside, g, 0).astype(g.dtype, copy=False)
 
+    def backward_graph(self, g):
+        return g * g._wrap(self.inside.astype(g.dtype))
+
 
 class Maximum(Function):
     """out = max(a, b) elementwise;  g goes to the larger input, split evenly on ties."""
@@ -211,6 +267,13 @@ class Maximum(Function):
         da = unbroadcast(g * share_a, a.shape) if self.needs_input_grad[0] else None
         db = unbroadcast(g * (1 - share_a), b.shape) if self.needs_input_grad[1] else None
         return _cast(da, g), _cast(db, g)
+
+    def backward_graph(self, g):
+        a, b = self.parents
+        share_a = g._wrap(((self.a > self.b) + 0.5 * (self.a == self.b)).astype(g.dtype))
+        return unbroadcast_graph(g * share_a, a.shape), unbroadcast_graph(
+            g * (1 - share_a), b.shape
+        )
 
 
 class Minimum(Function):
@@ -227,6 +290,13 @@ class Minimum(Function):
         db = unbroadcast(g * (1 - share_a), b.shape) if self.needs_input_grad[1] else None
         return _cast(da, g), _cast(db, g)
 
+    def backward_graph(self, g):
+        a, b = self.parents
+        share_a = g._wrap(((self.a < self.b) + 0.5 * (self.a == self.b)).astype(g.dtype))
+        return unbroadcast_graph(g * share_a, a.shape), unbroadcast_graph(
+            g * (1 - share_a), b.shape
+        )
+
 
 class Where(Function):
     """out = a where cond else b;  da = g where cond,  db = g where not cond."""
@@ -242,6 +312,15 @@ class Where(Function):
         db = unbroadcast(np.where(self.cond, zero, g), sb) if self.needs_input_grad[2] else None
         return None, da, db
 
+    def backward_graph(self, g):
+        _, a, b = self.parents
+        chosen = g._wrap(self.cond.astype(g.dtype))
+        return (
+            None,
+            unbroadcast_graph(g * chosen, a.shape),
+            unbroadcast_graph(g * (1 - chosen), b.shape),
+        )
+
 
 def _cast(grad, like):
     return None if grad is None else grad.astype(like.dtype, copy=False)
@@ -256,3 +335,6 @@ class Cast(Function):
 
     def backward(self, g):
         return g.astype(self.dtype)
+
+    def backward_graph(self, g):
+        return Cast.apply(g, dtype=self.dtype)

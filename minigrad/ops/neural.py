@@ -5,10 +5,13 @@ one node per op is faster and numerically safer. The arithmetic happens in `mini
 (a numpy reference and a Numba version behind one interface, chosen by MINIGRAD_BACKEND).
 """
 
+import math
+
 import numpy as np
 
 from minigrad import kernels
-from minigrad.autograd import Function, unbroadcast
+from minigrad.autograd import Function, unbroadcast, unbroadcast_graph
+from minigrad.ops.movement import IndexAdd, MaskedFill
 
 
 def _last(a, dim):
@@ -35,6 +38,10 @@ class Softmax(Function):
     def backward(self, g):
         return _back(kernels.softmax_backward(self.y, _last(g, self.dim)), self.dim)
 
+    def backward_graph(self, g):
+        y = Softmax.apply(self.parents[0], dim=self.dim)
+        return y * (g - (g * y).sum(self.dim, keepdim=True))
+
 
 class LogSoftmax(Function):
     """y = x - log(sum(exp(x))) along ``dim``;  dx = g - softmax(x) * sum(g).
@@ -49,6 +56,10 @@ class LogSoftmax(Function):
 
     def backward(self, g):
         return _back(kernels.log_softmax_backward(self.y, _last(g, self.dim)), self.dim)
+
+    def backward_graph(self, g):
+        y = LogSoftmax.apply(self.parents[0], dim=self.dim)
+        return g - y.exp() * g.sum(self.dim, keepdim=True)
 
 
 class CrossEntropy(Function):
@@ -69,6 +80,17 @@ class CrossEntropy(Function):
         grad = kernels.cross_entropy_backward(self.x, self.lse, self.target, g, *self.options)
         return grad, None
 
+    def backward_graph(self, g):
+        x = self.parents[0]
+        ignore_index, eps = self.options
+        n, classes = self.x.shape
+        valid = self.target != ignore_index
+        onehot = np.zeros((n, classes), dtype=g.dtype)
+        onehot[np.arange(n)[valid], self.target[valid]] = 1
+        constant = g._wrap(((1 - eps) * onehot + eps / classes).astype(g.dtype))
+        row = g * g._wrap(valid.astype(g.dtype))
+        return (Softmax.apply(x, dim=1) - constant) * row.reshape(n, 1), None
+
 
 class LayerNorm(Function):
     """y = (x - mean) / sqrt(var + eps) * w + b over the last D features (biased variance).
@@ -87,6 +109,7 @@ class LayerNorm(Function):
         self.param_shape = None if weight is None else weight.shape
         self.weight = None if weight is None else weight.reshape(-1)
         flat_bias = None if bias is None else bias.reshape(-1)
+        self.eps = eps
         y, self.mean, self.rstd = kernels.layer_norm_forward(self.x2, self.weight, flat_bias, eps)
         return y.reshape(x.shape)
 
@@ -98,6 +121,25 @@ class LayerNorm(Function):
         if self.weight is None:
             return (dx,)
         return dx, dw.reshape(self.param_shape), db.reshape(self.param_shape)
+
+    def backward_graph(self, g):
+        return _layer_norm_graph(self, self.parents[0], self.parents[1:], g)
+
+
+def _layer_norm_graph(fn, x, params, g):
+    """`LayerNorm`'s backward with tensor ops, xhat recomputed from the input tensor ``x``."""
+    rows = x.reshape(-1, fn.x2.shape[1])
+    mean = rows.mean(1, keepdim=True)
+    centered = rows - mean
+    rstd = ((centered * centered).mean(1, keepdim=True) + fn.eps) ** -0.5
+    xhat = centered * rstd
+    g2 = g.reshape(rows.shape)
+    dxhat = g2 if not params else g2 * params[0].reshape(-1)
+    dx = rstd * (dxhat - dxhat.mean(1, keepdim=True) - xhat * (dxhat * xhat).mean(1, keepdim=True))
+    if not params:
+        return (dx.reshape(x.shape),)
+    dw = (g2 * xhat).sum(0).reshape(fn.param_shape)
+    return dx.reshape(x.shape), dw, g2.sum(0).reshape(fn.param_shape)
 
 
 class AddLayerNorm(LayerNorm):
@@ -112,6 +154,11 @@ class AddLayerNorm(LayerNorm):
     def backward(self, g):
         dz, *params = super().backward(g)
         return (dz, dz, *params)
+
+    def backward_graph(self, g):
+        x, residual, *params = self.parents
+        dz, *rest = _layer_norm_graph(self, x + residual, params, g)
+        return (dz, dz, *rest)
 
 
 class Gelu(Function):
@@ -128,6 +175,39 @@ class Gelu(Function):
     def backward(self, g):
         return kernels.gelu_backward(self.x, g, self.approximate)
 
+    def backward_graph(self, g):
+        x = self.parents[0]
+        if self.approximate == "tanh":  # s + 2 x s (1 - s) u'(x), s = sigmoid(2u)
+            c = np.sqrt(2 / np.pi)
+            s = ((x + x * x * x * 0.044715) * (2 * c)).sigmoid()
+            slope = s + x * 2 * s * (1 - s) * ((x * x * (3 * 0.044715) + 1) * c)
+        else:  # Phi(x) + x phi(x)
+            slope = NormalCdf.apply(x) + x * _normal_pdf(x)
+        return g * slope
+
+
+class NormalCdf(Function):
+    """Phi(x), the standard normal CDF (GELU's slope needs it as an op for second derivatives);
+    dx = g * phi(x)."""
+
+    def forward(self, x):
+        self.x = x
+        return (0.5 * _erfc(-x.astype(np.float64) / np.sqrt(2))).astype(x.dtype)
+
+    def backward(self, g):
+        return g * (np.exp(-0.5 * self.x * self.x) / np.sqrt(2 * np.pi)).astype(g.dtype)
+
+    def backward_graph(self, g):
+        return g * _normal_pdf(self.parents[0])
+
+
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def _normal_pdf(x):
+    """phi(x) = exp(-x^2 / 2) / sqrt(2 pi) with tensor ops."""
+    return (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+
 
 class Dropout(Function):
     """y = x * keep / (1 - p) with keep ~ Bernoulli(1 - p) (inverted dropout);  dx = g * same."""
@@ -139,6 +219,11 @@ class Dropout(Function):
 
     def backward(self, g):
         return kernels.dropout_backward(g, self.keep, self.p)
+
+    def backward_graph(self, g):
+        return g * g._wrap(
+            kernels.dropout_backward(np.ones_like(self.keep, dtype=g.dtype), self.keep, self.p)
+        )
 
 
 class Embedding(Function):
@@ -153,6 +238,16 @@ class Embedding(Function):
         np.add.at(grad, self.ids.reshape(-1), g.reshape(-1, self.shape[1]))
         if self.padding_idx is not None:
             grad[self.padding_idx] = 0
+        return grad, None
+
+    def backward_graph(self, g):
+        grad = IndexAdd.apply(
+            g.reshape(-1, self.shape[1]), shape=self.shape, index=self.ids.reshape(-1)
+        )
+        if self.padding_idx is not None:
+            kept = np.ones((self.shape[0], 1), dtype=g.dtype)
+            kept[self.padding_idx] = 0
+            grad = grad * g._wrap(kept)
         return grad, None
 
 
@@ -199,6 +294,19 @@ class Linear(Function):
             return dx, dw
         return dx, dw, (g2.sum(axis=0) if needs[2] else None)
 
+    def backward_graph(self, g):
+        return self._linear_graph(g)
+
+    def _linear_graph(self, g, x=None):
+        """`Linear`'s backward with tensor ops; ``x`` the input as (rows, in) if not the first
+        parent."""
+        x2 = self.parents[0].reshape(self.x2.shape) if x is None else x
+        weight = self.parents[1]
+        g2 = g.reshape(-1, g.shape[-1])
+        dx = (g2 @ weight).reshape(self.x_shape)
+        dw = g2.T @ x2
+        return (dx, dw) if len(self.parents) == 2 else (dx, dw, g2.sum(0))
+
 
 class LinearRelu(Linear):
     """`Linear` and ReLU as one node (the feed-forward's first layer): y = max(x W^T + b, 0).
@@ -213,6 +321,9 @@ class LinearRelu(Linear):
 
     def backward(self, g):
         return super().backward(g * (self.y > 0))
+
+    def backward_graph(self, g):
+        return self._linear_graph(g * g._wrap((self.y > 0).astype(g.dtype)))
 
 
 class LinearToHeads(Linear):
@@ -230,6 +341,10 @@ class LinearToHeads(Linear):
     def backward(self, g):
         batch, heads, length, head_dim = g.shape
         return super().backward(g.transpose(0, 2, 1, 3).reshape(batch, length, heads * head_dim))
+
+    def backward_graph(self, g):
+        batch, heads, length, head_dim = g.shape
+        return self._linear_graph(g.permute(0, 2, 1, 3).reshape(batch, length, heads * head_dim))
 
 
 class HeadsToLinear(Linear):
@@ -252,6 +367,13 @@ class HeadsToLinear(Linear):
             dx = dx.reshape(batch, length, heads, head_dim).transpose(0, 2, 1, 3)
         return (dx, *rest)
 
+    def backward_graph(self, g):
+        batch, heads, length, head_dim = self.heads_shape
+        merged = self.parents[0].permute(0, 2, 1, 3).reshape(batch * length, heads * head_dim)
+        dx, *rest = self._linear_graph(g, merged)
+        dx = dx.reshape(batch, length, heads, head_dim).permute(0, 2, 1, 3)
+        return (dx, *rest)
+
 
 class AttentionCore(Function):
     """The attention core as one node, for q (..., Lq, D), k (..., Lk, D), v (..., Lk, Dv):
@@ -266,6 +388,7 @@ class AttentionCore(Function):
 
     def forward(self, q, k, v, bias=None, mask=None, scale=1.0, dropout_p=0.0, weights_out=None):
         self.q, self.k, self.v, self.scale, self.dropout_p = q, k, v, scale, dropout_p
+        self.mask = mask
         scores = np.matmul(q, k.swapaxes(-1, -2))
         if bias is not None:
             scores = scores + bias * np.asarray(1 / scale, dtype=scores.dtype)
@@ -292,3 +415,29 @@ class AttentionCore(Function):
         if needs[3]:
             grad_bias = unbroadcast(grad_scores / self.scale, self.parents[3].shape)
         return grad_q, grad_k, grad_v, grad_bias
+
+    def backward_graph(self, g):
+        q, k, v = self.parents[:3]
+        scores = (q @ k.transpose(-1, -2)) * self.scale
+        if len(self.parents) == 4:
+            scores = scores + self.parents[3]
+        if self.mask is not None:
+            blocked = np.broadcast_to(~np.asarray(self.mask), scores.shape)
+            scores = MaskedFill.apply(scores, g._wrap(blocked), value=-np.inf)
+        weights = Softmax.apply(scores, dim=scores.ndim - 1)
+        attended = weights
+        if self.dropout_p:
+            kept = np.ones_like(self.keep, dtype=g.dtype)
+            attended = weights * g._wrap(kernels.dropout_backward(kept, self.keep, self.dropout_p))
+        grad_v = attended.transpose(-1, -2) @ g
+        grad_attended = g @ v.transpose(-1, -2)
+        if self.dropout_p:
+            grad_attended = grad_attended * g._wrap(
+                kernels.dropout_backward(kept, self.keep, self.dropout_p)
+            )
+        grad_s = weights * (grad_attended - (grad_attended * weights).sum(-1, keepdim=True))
+        grad_q = (grad_s @ k) * self.scale
+        grad_k = (grad_s.transpose(-1, -2) @ q) * self.scale
+        if len(self.parents) == 3:
+            return grad_q, grad_k, grad_v
+        return grad_q, grad_k, grad_v, unbroadcast_graph(grad_s, self.parents[3].shape)

@@ -30,6 +30,12 @@ def _expand_back(g, shape, dims):
     return grad
 
 
+def _expand_back_graph(g, shape, dims, keepdim):
+    """`_expand_back` with tensor ops (for ``backward_graph``)."""
+    kept = tuple(1 if i in dims else n for i, n in enumerate(shape))
+    return g.reshape(kept).expand(shape)
+
+
 class Sum(Function):
     """out = sum of a over ``dims``;  da = g broadcast back to a's shape."""
 
@@ -39,6 +45,9 @@ class Sum(Function):
 
     def backward(self, g):
         return _expand_back(g, self.shape, self.dims)
+
+    def backward_graph(self, g):
+        return _expand_back_graph(g, self.shape, self.dims, self.keepdim)
 
 
 class Mean(Function):
@@ -52,6 +61,9 @@ class Mean(Function):
     def backward(self, g):
         g = g / np.asarray(self.count, dtype=g.dtype)
         return _expand_back(g, self.shape, self.dims)
+
+    def backward_graph(self, g):
+        return _expand_back_graph(g, self.shape, self.dims, self.keepdim) / self.count
 
 
 class Var(Function):
@@ -70,6 +82,12 @@ class Var(Function):
         g = _expand_back(g, self.shape, self.dims)
         scale = np.asarray(2 / self.denominator, dtype=g.dtype)
         return g * self.centered * scale
+
+    def backward_graph(self, g):
+        (a,) = self.parents
+        centered = a - a.mean(self.dims, keepdim=True)
+        g = _expand_back_graph(g, self.shape, self.dims, self.keepdim)
+        return g * centered * (2 / self.denominator)
 
 
 class MaxMin(Function):
@@ -98,3 +116,54 @@ class MaxMin(Function):
         g = g if self.keepdim else np.expand_dims(g, self.dim)
         np.put_along_axis(grad, self.indices, g, axis=self.dim)
         return grad
+
+    def backward_graph(self, g):
+        if self.dim is None:
+            return g * g._wrap(self.selected.astype(g.dtype))
+        chosen = np.zeros(self.shape, dtype=g.dtype)
+        np.put_along_axis(chosen, self.indices, 1, axis=self.dim)
+        return _expand_back_graph(g, self.shape, (self.dim,), self.keepdim) * g._wrap(chosen)
+
+
+class CumSum(Function):
+    """out[i] = a[0] + ... + a[i] along ``dim``;  da[j] = g[j] + ... + g[n-1] (the reversed
+    cumulative sum of g)."""
+
+    def forward(self, a, dim=0):
+        self.dim = dim
+        return np.cumsum(a, axis=dim)
+
+    def backward(self, g):
+        return _reverse_cumsum(g, self.dim)
+
+    def backward_graph(self, g):
+        return g.flip(self.dim).cumsum(self.dim).flip(self.dim)
+
+
+def _reverse_cumsum(g, dim):
+    flipped = np.flip(g, axis=dim)
+    return np.flip(np.cumsum(flipped, axis=dim), axis=dim)
+
+
+class Prod(Function):
+    """out = product of a over ``dim`` (all elements when None);  da_i = g * prod_{j != i} a_j,
+    computed from the products left and right of each element (exact with zeros, no division)."""
+
+    def forward(self, a, dim=None, keepdim=False):
+        self.a, self.dim, self.keepdim = a, dim, keepdim
+        return np.asarray(np.prod(a, axis=dim, keepdims=keepdim))
+
+    def backward(self, g):
+        a, dim = self.a, self.dim
+        if dim is None:
+            a, dim, g = a.reshape(-1), 0, np.broadcast_to(g, (1,))
+        elif not self.keepdim:
+            g = np.expand_dims(g, dim)
+        ones = np.ones_like(np.take(a, [0], axis=dim))
+        left = np.cumprod(np.concatenate([ones, a], axis=dim), axis=dim)
+        right = np.flip(
+            np.cumprod(np.concatenate([ones, np.flip(a, dim)], axis=dim), axis=dim), dim
+        )
+        n = a.shape[dim]
+        others = np.take(left, range(n), axis=dim) * np.take(right, range(1, n + 1), axis=dim)
+        return (g * others).reshape(self.a.shape)

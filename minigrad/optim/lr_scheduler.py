@@ -188,3 +188,69 @@ class NoamLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         k = epoch + 1
         return self.factor * self.d_model**-0.5 * min(k**-0.5, k * self.warmup**-1.5)
+
+
+class ReduceLROnPlateau:
+    """Multiply the lr by ``factor`` when a metric has stopped improving for ``patience`` calls
+    of ``step(metric)`` (``torch.optim.lr_scheduler.ReduceLROnPlateau``; not a closed-form
+    schedule, so not an `LRScheduler`).
+
+    ``mode="min"``: lower is better. An improvement must beat the best by ``threshold``
+    (relative: best * (1 - threshold); absolute with ``threshold_mode="abs"``). After a cut,
+    ``cooldown`` calls pass before counting again; no lr goes below ``min_lr``, and a cut smaller
+    than ``eps`` is skipped.
+    """
+
+    def __init__(self, optimizer: Optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8):  # fmt: skip
+        if factor >= 1.0:
+            raise ValueError("ReduceLROnPlateau: factor should be < 1.0")
+        if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"ReduceLROnPlateau: unknown mode {mode!r} or {threshold_mode!r}")
+        self.optimizer, self.mode, self.factor, self.patience = optimizer, mode, factor, patience
+        self.threshold, self.threshold_mode, self.cooldown = threshold, threshold_mode, cooldown
+        groups = optimizer.param_groups
+        self.min_lrs = list(min_lr) if isinstance(min_lr, list | tuple) else [min_lr] * len(groups)
+        self.eps = eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = self.cooldown_counter = self.last_epoch = 0
+        self._last_lr = [g["lr"] for g in groups]
+
+    def _is_better(self, value: float) -> bool:
+        """PyTorch's test: min/rel ``value < best * (1 - threshold)``, min/abs ``value < best -
+        threshold``, and the mirror images for max."""
+        t = self.threshold
+        if self.mode == "min":
+            return value < (self.best * (1 - t) if self.threshold_mode == "rel" else self.best - t)
+        return value > (self.best * (1 + t) if self.threshold_mode == "rel" else self.best + t)
+
+    def step(self, metrics) -> None:
+        """Record one value of the metric (a number or a one-element tensor)."""
+        value = float(metrics)
+        self.last_epoch += 1
+        if self._is_better(value):
+            self.best, self.num_bad_epochs = value, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
+                new_lr = max(group["lr"] * self.factor, min_lr)
+                if group["lr"] - new_lr > self.eps:
+                    group["lr"] = new_lr
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """The lrs after the last ``step()`` (one per group)."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict:
+        """Every attribute except the optimizer."""
+        return {k: v for k, v in vars(self).items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore attributes saved by ``state_dict()``."""
+        self.__dict__.update(state_dict)

@@ -3,8 +3,9 @@
 An optimizer holds *parameter groups*: a list of dicts, each with ``"params"`` (a list of
 parameters) and its own options (``lr``, ``weight_decay``, ...; missing options come from the
 optimizer's defaults). Per-parameter state (momentum buffers, Adam moments) lives in
-``optimizer.state[param]``. Subclasses implement ``step()`` by calling one fused kernel from
-`minigrad.kernels` per parameter, which updates the arrays in place.
+``optimizer.state[param]``. Subclasses implement ``_update`` by calling one fused kernel from
+`minigrad.kernels` per parameter, which updates the arrays in place; ``step()`` then bumps each
+updated parameter's version, so a graph recorded before the step refuses to backpropagate.
 
 ``state_dict()`` refers to parameters by their position (0, 1, ... across all groups, in order),
 as PyTorch does, and holds only plain arrays and numbers, so `minigrad.save` can store it.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autograd import enable_grad
+from minigrad.autograd import bump_version, enable_grad
 from minigrad.tensor import Tensor
 
 
@@ -91,6 +92,7 @@ class Optimizer:
                 if p.grad is not None:
                     param, grad = _arrays(p)
                     self._update(p, param, grad, group)
+                    bump_version(p)  # a graph recorded before the step must not use it
         return loss
 
     def _update(self, p: Tensor, param: np.ndarray, grad: np.ndarray, group: dict) -> None:

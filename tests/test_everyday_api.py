@@ -1,0 +1,169 @@
+"""The everyday PyTorch API: values as PyTorch documents them (written here as expected values)
+and gradients against finite differences in float64."""
+
+import math
+
+import numpy as np
+import pytest
+from helpers import leaf
+
+import minigrad
+import minigrad.nn as nn
+from minigrad import gradcheck
+
+X = [[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]]
+
+
+def test_reductions_match_pytorch_values():
+    x = minigrad.tensor(X, dtype=minigrad.float64)
+    np.testing.assert_allclose(x.std().item(), 2.2894686428659963, rtol=1e-12)
+    np.testing.assert_allclose(x.std(1).numpy(), [2.516611478423583, 2.565800719723442], rtol=1e-12)
+    np.testing.assert_allclose(x.norm().item(), math.sqrt(31.25))
+    np.testing.assert_allclose(x.norm(1, dim=1).numpy(), [6.0, 5.5])
+    assert x.norm(math.inf).item() == 4.0
+    np.testing.assert_array_equal(x.cumsum(1).numpy(), [[1, -1, 2], [0.5, 4.5, 3.5]])
+    assert x.prod().item() == 12.0 and x.prod(1).tolist() == [-6.0, -2.0]
+    np.testing.assert_allclose(
+        x.logsumexp(1).numpy(), [3.1328452337275756, 4.036269565124779], rtol=1e-12
+    )
+    assert minigrad.tensor([[-math.inf, -math.inf]]).logsumexp(1).item() == -math.inf
+    assert x.all().item() and (x > 0).any(1).tolist() == [True, True]
+    assert not (x > 0).all(1).tolist()[0]
+    np.testing.assert_allclose(x.softmax(1).numpy().sum(1), 1)
+    np.testing.assert_allclose(x.log_softmax(-1).exp().numpy(), x.softmax(-1).numpy())
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: x.std(),
+        lambda x: x.std(dim=1, keepdim=True),
+        lambda x: x.norm(),
+        lambda x: x.norm(3, dim=0),
+        lambda x: x.norm(math.inf, dim=1),
+        lambda x: x.cumsum(0),
+        lambda x: x.cumsum(-1),
+        lambda x: x.prod(),
+        lambda x: x.prod(1, keepdim=True),
+        lambda x: x.logsumexp(1),
+        lambda x: x.logsumexp((0, 1), keepdim=True),
+        lambda x: x.softmax(0),
+        lambda x: x.log_softmax(1),
+        lambda x: x.flip(0, 1),
+        lambda x: x.repeat(2, 1, 3),
+        lambda x: x.repeat_interleave(2, dim=1),
+        lambda x: x.repeat_interleave(minigrad.tensor([2, 0, 1, 3]), dim=1),
+        lambda x: x.tril(),
+        lambda x: x.triu(1),
+        lambda x: x.T.cumsum(1),  # a non-contiguous input
+        lambda x: x.T.prod(0),
+    ],
+)
+def test_reduction_and_movement_gradients(f):
+    assert gradcheck(f, [leaf(3, 4)])
+
+
+def test_prod_gradient_with_zeros_is_exact():
+    x = minigrad.tensor([2.0, 0.0, 3.0, 0.0], dtype=minigrad.float64, requires_grad=True)
+    x.prod().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 0, 0])
+    y = minigrad.tensor([2.0, 0.0, 3.0], dtype=minigrad.float64, requires_grad=True)
+    y.prod().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [0, 6, 0])
+
+
+def test_einsum_and_bmm():
+    a, b, c = leaf(2, 3, 4), leaf(2, 4, 5), leaf(3)
+    np.testing.assert_allclose(
+        minigrad.einsum("bij,bjk->bik", a, b).numpy(), a.numpy() @ b.numpy(), rtol=1e-12
+    )
+    np.testing.assert_allclose(minigrad.bmm(a, b).numpy(), a.numpy() @ b.numpy(), rtol=1e-12)
+    assert minigrad.einsum("bij,j", a, leaf(4)).shape == (2, 3)  # implicit output: "bi"
+    assert gradcheck(lambda a, b: minigrad.einsum("bij,bjk->bik", a, b), [a, b])
+    assert gradcheck(lambda a, c: minigrad.einsum("bij,i->j", a, c), [a, c])  # b summed
+    assert gradcheck(lambda a, b: minigrad.einsum("bij,bjk", a, b), [a, b])
+    with pytest.raises(NotImplementedError, match="diagonal"):
+        minigrad.einsum("ii->i", leaf(3, 3))
+    with pytest.raises(ValueError, match="bmm"):
+        minigrad.bmm(leaf(3, 4), leaf(4, 3))
+
+
+def test_creation():
+    np.testing.assert_array_equal(minigrad.eye(2, 3).numpy(), [[1, 0, 0], [0, 1, 0]])
+    assert minigrad.eye(3).dtype == np.float32
+    np.testing.assert_allclose(minigrad.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1])
+    minigrad.manual_seed(0)
+    r = minigrad.randint(3, 7, (100,))
+    assert r.dtype == np.int64 and r.shape == (100,) and 3 <= r.numpy().min() < r.numpy().max() < 7
+    assert minigrad.randint(5, (2, 3)).shape == (2, 3)
+    assert minigrad.empty(2, 3).shape == (2, 3)
+    assert minigrad.zeros(2, dtype=minigrad.bool).dtype == np.bool_
+
+
+def test_split_with_sizes():
+    x = leaf(6, 2)
+    parts = x.split([1, 3, 2])
+    assert [p.shape for p in parts] == [(1, 2), (3, 2), (2, 2)]
+    assert gradcheck(
+        lambda x: minigrad.cat([p * (i + 1) for i, p in enumerate(x.split([1, 3, 2]))]), [x]
+    )
+
+
+def test_hook_handles_remove():
+    x = leaf(3)
+    seen = []
+    handle = x.register_hook(lambda g: seen.append(1))
+    (x * 2).sum().backward()
+    handle.remove()
+    handle.remove()
+    (x * 2).sum().backward()
+    assert seen == [1]
+
+
+def test_grad_mode_switches():
+    @minigrad.no_grad()
+    def f(x):
+        return x * 2
+
+    @minigrad.no_grad
+    def g(x):
+        return x * 2
+
+    x = leaf(2)
+    assert not f(x).requires_grad and not g(x).requires_grad
+    with minigrad.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert minigrad.is_grad_enabled()
+    minigrad.set_grad_enabled(False)
+    assert not minigrad.is_grad_enabled()
+    minigrad.set_grad_enabled(True)
+    assert (x * 2).requires_grad
+
+
+def test_modules_and_losses():
+    x = minigrad.tensor([-1.0, 0.0, 2.0])
+    np.testing.assert_allclose(nn.Tanh()(x).numpy(), np.tanh([-1, 0, 2]), rtol=1e-6)
+    np.testing.assert_allclose(nn.Sigmoid()(x).numpy(), 1 / (1 + np.exp([1, 0, -2])), rtol=1e-6)
+    logits = minigrad.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    loss = nn.CrossEntropyLoss()(logits, minigrad.tensor([0, 2]))
+    np.testing.assert_allclose(loss.item(), 0.8606453537940979, rtol=1e-6)  # torch's value
+    mse = nn.MSELoss(reduction="sum")(x, minigrad.tensor([0.0, 0.0, 0.0]))
+    assert mse.item() == 5.0
+
+
+def test_clip_grad_value():
+    w = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (w * minigrad.tensor([-5.0, 0.5, 5.0])).sum().backward()
+    nn.utils.clip_grad_value_([w], 1.0)
+    assert w.grad.tolist() == [-1.0, 0.5, 1.0]
+
+
+def test_reduce_lr_on_plateau_follows_pytorch():
+    opt = minigrad.optim.SGD([leaf(1)], lr=1.0)
+    sched = minigrad.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1, cooldown=1)
+    lrs = []
+    for metric in [5, 4, 4, 4, 4, 4, 4, 3.9999, 3]:
+        sched.step(metric)
+        lrs.append(opt.param_groups[0]["lr"])
+    # torch.optim.lr_scheduler.ReduceLROnPlateau gives this sequence for the same calls
+    assert lrs == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25]
