@@ -87,3 +87,17 @@ def test_reports_show_themselves_as_html_tables_in_notebooks():
     report = viz.residual_report(tr)
     assert report.startswith("residual block") and "\n---" in report  # still a printable table
     assert "<th>|g skip|</th>" in report._repr_html_() and "blocks.0 / fc1" in report._repr_html_()
+
+
+def test_figures_show_themselves_as_png_in_notebooks():
+    """Without pyplot or `%matplotlib inline`, IPython shows a plain matplotlib Figure as the
+    text `<Figure size ...>`; the figures of minigrad.viz bring their own PNG."""
+    model, tr = traced_mlp(n=2)
+    weights = np.random.default_rng(0).dirichlet(np.ones(3), size=2)
+    figures = [
+        viz.gradient_flow(model).plot(),
+        viz.plot_residuals(tr),
+        viz.attention_heatmap(weights, ["a", "b", "c"], ["x", "y"]),
+    ]
+    for fig in figures:
+        assert fig._repr_png_()[:4] == b"\x89PNG"

@@ -1,11 +1,15 @@
 """Matplotlib pictures: gradient flow per layer, residual gradient split, attention heatmaps.
 
 Figures are built with matplotlib's object API on the Agg canvas (no pyplot, no global backend
-change), so this works headless and in notebooks alike. Pass ``path`` to save a PNG.
+change), so this works headless and in notebooks alike. Pass ``path`` to save a PNG. Left at the
+end of a Jupyter cell, a figure shows itself as a PNG (without pyplot or ``%matplotlib inline``,
+a plain matplotlib Figure would print as ``<Figure size ...>``).
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import re
 
 import numpy as np
@@ -13,10 +17,24 @@ import numpy as np
 from minigrad.viz.graph import Trace
 
 
-def _figure(width: float, height: float):
+@functools.cache
+def _figure_class():
+    """A matplotlib Figure that shows itself in Jupyter (imported when first needed)."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    class ShownFigure(Figure):
+        """A Figure with a PNG representation for IPython's display."""
+
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return ShownFigure
+
+
+def _figure(width: float, height: float):
+    return _figure_class()(figsize=(width, height), layout="constrained")
 
 
 def _save(fig, path):
