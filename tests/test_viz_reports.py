@@ -101,3 +101,10 @@ def test_figures_show_themselves_as_png_in_notebooks():
     ]
     for fig in figures:
         assert fig._repr_png_()[:4] == b"\x89PNG"
+
+
+def test_the_training_curves_show_themselves_in_jupyter():
+    from transformer.train_log import curves_figure
+
+    records = [{"kind": "train", "step": s, "loss": 3.0 / s, "lr": 1e-3} for s in (1, 2, 3)]
+    assert curves_figure(records)._repr_png_().startswith(b"\x89PNG")

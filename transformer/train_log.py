@@ -99,12 +99,12 @@ def curves_figure(records: list[dict[str, Any]]):
     no pyplot). With label smoothing the plot says, on the plot, that the training loss is
     smoothed (and draws its floor) while the validation loss is not, so the two are not
     comparable: validation sitting far below training is expected."""
-    from matplotlib.figure import Figure
+    from minigrad.viz.plots import new_figure
 
     train = [r for r in records if r["kind"] == "train"]
     valid = [r for r in records if r["kind"] == "valid"]
     floor = next((r["loss_floor"] for r in reversed(records) if "loss_floor" in r), None)
-    fig = Figure(figsize=(7, 6), layout="constrained")
+    fig = new_figure(7, 6)
     ax_loss, ax_lr = fig.subplots(2, 1, sharex=True, height_ratios=(2, 1))
     steps = [r["step"] for r in train]
     smoothed = " (label-smoothed)" if floor else ""

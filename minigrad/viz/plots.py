@@ -33,7 +33,9 @@ def _figure_class():
     return ShownFigure
 
 
-def _figure(width: float, height: float):
+def new_figure(width: float, height: float):
+    """An empty matplotlib Figure (inches) with the constrained layout, on the Agg canvas, that
+    shows itself as a PNG when left at the end of a Jupyter cell."""
     return _figure_class()(figsize=(width, height), layout="constrained")
 
 
@@ -61,7 +63,7 @@ def plot_gradient_flow(flows, path=None, title: str | None = None):
     gradient are marked "no grad", non-finite ones "NaN/inf"."""
     flows = flows if isinstance(flows, dict) else {"": flows}
     layers = _merged_order([[name for name, _ in f.layers] for f in flows.values()])
-    fig = _figure(min(16.0, max(6.0, 0.2 * len(layers) * len(flows) + 2)), 4.2)
+    fig = new_figure(min(16.0, max(6.0, 0.2 * len(layers) * len(flows) + 2)), 4.2)
     ax = fig.add_subplot()
     width = 0.8 / len(flows)
     for k, (label, flow) in enumerate(flows.items()):
@@ -107,7 +109,7 @@ def plot_residuals(traces, path=None, title: str | None = None):
         raise ValueError("plot_residuals(): no residual block with gradients (use trace_backward)")
     cols = min(3, len(grouped))
     rows = -(-len(grouped) // cols)
-    fig = _figure(4.2 * cols, 3.2 * rows)
+    fig = new_figure(4.2 * cols, 3.2 * rows)
     axes = fig.subplots(rows, cols, squeeze=False, sharey=True).ravel()
     for ax, (name, by_label) in zip(axes, grouped.items(), strict=False):
         for label, blocks in by_label.items():
@@ -151,7 +153,7 @@ def attention_heatmap(weights, keys, queries=None, titles=None, path=None, colum
     cols = min(columns, len(w))
     rows = -(-len(w) // cols)
     width, height = 0.3 * max(len(keys), 4) + 1.4, 0.3 * max(len(queries), 4) + 1.2
-    fig = _figure(width * cols + 0.8, height * rows + (0.4 if title else 0))
+    fig = new_figure(width * cols + 0.8, height * rows + (0.4 if title else 0))
     for h, ax in enumerate(fig.subplots(rows, cols, squeeze=False).ravel()):
         if h >= len(w):
             ax.set_visible(False)
