@@ -31,6 +31,7 @@ failure, not by a list of the errors seen so far:
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -388,24 +389,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.set_defaults(handler=cmd_evaluate)
 
-    viz = commands.add_parser("viz", help="graph, gradient flow and attention of one step")
-    try:
-        from transformer import visualize
-    except ImportError:
-        viz.set_defaults(handler=lambda args: _unavailable("transformer.visualize"))
-    else:
-        visualize.add_arguments(viz)
-        viz.set_defaults(handler=visualize.run)
-
-    report = commands.add_parser("report", help="one HTML page about a training run")
-    try:
-        from transformer import report as report_module
-    except ImportError:
-        report.set_defaults(handler=lambda args: _unavailable("transformer.report"))
-    else:
-        report_module.add_arguments(report)
-        report.set_defaults(handler=report_module.run)
+    _add_module_command(
+        commands, "viz", "transformer.visualize", "graph, gradient flow and attention of one step"
+    )
+    _add_module_command(commands, "report", "transformer.report", "one HTML page about a run")
     return parser
+
+
+def _add_module_command(commands, name: str, module: str, help_text: str) -> None:
+    """A sub-command whose options and handler live in `module` (its `add_arguments` and
+    `run`); if the module cannot be imported, the command says so instead."""
+    parser = commands.add_parser(name, help=help_text)
+    try:
+        implementation = importlib.import_module(module)
+    except ImportError:
+        parser.set_defaults(handler=lambda args: _unavailable(module))
+    else:
+        implementation.add_arguments(parser)
+        parser.set_defaults(handler=implementation.run)
 
 
 def _unavailable(module: str) -> int:
