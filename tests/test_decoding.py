@@ -29,6 +29,8 @@ def tiny_model(tgt_vocab=12, seed=0, eos_bias=1.5):
     model = Transformer(10, tgt_vocab, d_model=16, num_heads=2, num_encoder_layers=1,
                         num_decoder_layers=1, d_ff=32, dropout=0.0, max_len=16)  # fmt: skip
     model.generator.bias.data[EOS_ID] += eos_bias
+    for p in model.parameters():  # float64: no rounding can flip a decision between two paths
+        p.data = p.data.astype(np.float64)
     return model.eval()
 
 
