@@ -131,10 +131,10 @@ def float32_order_tolerance(result32, result64, factor=4.0, ulps=8):
     computation is measured: `result32` against `result64`, the same model and inputs evaluated
     in float64 (exact to 1e-16 here). Both float32 evaluations round at the same operations, with
     the same gamma bounds, through the same sensitivities, so each differs from the exact result
-    by an error of that size. `factor` (4) leaves room for how the
-    largest error over many outputs varies from one order to another, and `ulps` float32 ulps of
-    the largest output are a floor for a lucky small measurement. Returns the allowance for one
-    evaluation: compare two of them within twice it."""
+    by an error of that size. `factor` (4) leaves room for how the largest error over many
+    outputs varies from one order to another, and `ulps` float32 ulps of the largest output are a
+    floor for a lucky small measurement. Returns the allowance for one evaluation: compare two of
+    them within twice it."""
     result32 = np.asarray(result32, dtype=np.float64)
     result64 = np.asarray(result64, dtype=np.float64)
     measured = float(np.abs(result32 - result64).max())
