@@ -139,6 +139,13 @@ def test_grad_mode_switches():
     minigrad.set_grad_enabled(True)
     assert (x * 2).requires_grad
 
+    @minigrad.set_grad_enabled(False)
+    def h(x):
+        return x * 2
+
+    assert minigrad.is_grad_enabled()  # decorating switched nothing
+    assert not h(x).requires_grad and (x * 2).requires_grad
+
 
 def test_modules_and_losses():
     x = minigrad.tensor([-1.0, 0.0, 2.0])

@@ -51,11 +51,30 @@ def test_backward_with_create_graph_leaves_differentiable_gradients():
 
 
 def test_an_op_without_second_derivatives_says_so():
+    class Square(autograd.Function):  # a first-order-only op, as a user might write one
+        def forward(self, a):
+            self.a = a
+            return a * a
+
+        def backward(self, g):
+            return 2 * self.a * g
+
     x = leaf(3)
-    with pytest.raises(RuntimeError, match="Prod has no second derivative"):
-        autograd.grad(x.prod(), x, create_graph=True)
-    (g,) = autograd.grad(x.prod(), x)  # first order is fine
+    with pytest.raises(RuntimeError, match="Square has no second derivative"):
+        autograd.grad(Square.apply(x).sum(), x, create_graph=True)
+    (g,) = autograd.grad(Square.apply(x).sum(), x)  # first order is fine
     assert g.shape == (3,)
+
+
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (1, True), (-1, False)])
+def test_prod_has_derivatives_of_every_order_also_with_zeros(dim, keepdim):
+    x = leaf(3, 4)
+    assert minigrad.gradgradcheck(lambda t: t.prod(dim=dim, keepdim=keepdim), [x])
+    zeros = minigrad.tensor([[0.0, 2.0, 3.0], [0.0, 0.0, 5.0]], requires_grad=True)
+    (g,) = autograd.grad(zeros.prod(dim=1).sum(), zeros, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [[6.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    (h,) = autograd.grad(g[1, 0], zeros)  # d/dx10 of x11 * x12 = 0, d/dx11 = x12 = 5
+    np.testing.assert_array_equal(h.numpy(), [[0.0, 0.0, 0.0], [0.0, 5.0, 0.0]])
 
 
 ELEMENTWISE = [

@@ -7,6 +7,7 @@ The gradient of a reduction is spread back over the reduced elements: equally fo
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.ops.elementwise import Where
 
 
 def normalize_dims(dim, ndim: int) -> tuple:
@@ -167,3 +168,21 @@ class Prod(Function):
         n = a.shape[dim]
         others = np.take(left, range(n), axis=dim) * np.take(right, range(1, n + 1), axis=dim)
         return (g * others).reshape(self.a.shape)
+
+    def backward_graph(self, g):
+        """The same gradient with tensor ops: prod_{j != i} a_j is the product of a copy of
+        the row whose i-th entry is 1 (an (n, n) matrix per reduced row, exact with zeros), a
+        `Prod` itself, so derivatives of every order follow."""
+        (a,) = self.parents
+        dim = self.dim
+        if dim is None:
+            a, dim, g = a.reshape(-1), 0, g.reshape(1)
+        elif not self.keepdim:
+            g = g.unsqueeze(dim)
+        last = a.transpose(dim, -1)  # the reduced axis last: (..., n)
+        n = last.shape[-1]
+        rows = last.unsqueeze(-2).expand(*last.shape[:-1], n, n)  # rows[..., i, j] = a_j
+        diagonal = rows._wrap(np.eye(n, dtype=bool))
+        one = rows._wrap(np.ones((), dtype=rows.dtype))
+        others = Where.apply(diagonal, one, rows).prod(dim=-1)  # prod_{j != i} a_j
+        return (g * others.transpose(dim, -1)).reshape(self.a.shape)
