@@ -22,6 +22,7 @@ def machine_info() -> dict:
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
+        "affinity_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "numpy": np.__version__,
         "numba": numba_version,
     }
