@@ -5,6 +5,8 @@
     python benchmarks/bench_train.py --quick            # seconds, for tests
     python benchmarks/bench_train.py --profile small --steps 5   # where a step's time goes
     python benchmarks/bench_train.py --configs small --threads 2 --set d_model=8 d_ff=8 vocab=16
+    python benchmarks/bench_train.py --configs tiny --threads auto 1 2  # adaptive against fixed
+    python benchmarks/bench_train.py --configs tiny --threads auto 1 --busy 1  # a core taken
 
 Configurations (from the translation issue): "tiny" 2+2 layers, d_model 64, 4 heads, d_ff 256,
 batch 32, lengths 24, vocabularies 1000; "small" 3+3 layers, d_model 128, 4 heads, d_ff 512,
@@ -24,11 +26,21 @@ started with the thread count, since Numba and BLAS fix their thread pools at im
 When `torch` is importable, the same model (`torch_model.py`) is timed in the same run, in its
 own worker process, each job in turns with minigrad's (a few minigrad steps, a few PyTorch
 steps, ...), and the ratios are printed (> 1: minigrad is faster). Prints one JSON document.
+
+Threads and load. `--threads N` pins NUMBA_, OMP_, OPENBLAS_ and MKL_NUM_THREADS to N in the
+workers' environment (minigrad's also MINIGRAD_NUM_THREADS; PyTorch's torch.set_num_threads(N)).
+`--threads auto` starts the workers with none of these set, so each library chooses: minigrad
+adaptively (minigrad.threads), PyTorch its default. `--busy N` runs N CPU-bound processes of the
+benchmark's own during each measurement, as other work on a busy laptop would. Each turn of a
+worker begins with `--warmup` seconds of untimed calls (default 1), so that an adaptive thread
+choice settles first. Each result row records `threads`, `busy` and the 1-minute load average
+before and after the measurement (`load`), so that noisy runs show.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import importlib.util
 import json
@@ -45,6 +57,17 @@ CONFIGS = {
 DECODE_BATCH, DECODE_STEPS, BEAM = 32, 32, 4
 GREEDY_REPEAT, BEAM_REPEAT = 9, 3
 PHASES = ("forward", "backward", "clip", "adam")
+POOL_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+MINIGRAD_VARIABLE = "MINIGRAD_NUM_THREADS"  # minigrad.threads: a fixed count instead of adapting
+
+
+def thread_count(text: str) -> int | str:
+    """A `--threads` value: "auto" or a positive integer; ArgumentTypeError otherwise."""
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither 'auto' nor a positive integer")
+    return int(text)
 
 
 def parse_settings(pairs: list[str]) -> dict:
@@ -73,7 +96,8 @@ def config_with(name: str, settings: dict) -> dict:
 def median_seconds_in_turns(workers: dict, job: str, repeat: int, rounds: int = 3) -> dict:
     """Median wall time of about `repeat` calls of `job` in each worker that has it. The workers
     take turns in `rounds` rounds, so load that comes and goes on a shared machine hits them
-    alike. Each turn starts with an untimed call, which wakes the worker's thread pools."""
+    alike. Each turn starts with untimed calls (the worker's `--warmup`), which wake the
+    worker's thread pools and let an adaptive thread choice settle."""
     times: dict = {name: [] for name, worker in workers.items() if job in worker.jobs}
     for _ in range(rounds):
         for name in times:
@@ -149,13 +173,15 @@ def minigrad_jobs(cfg: dict) -> dict:
 
 
 # ---- PyTorch -------------------------------------------------------------------------------
-def torch_jobs(cfg: dict, threads: int) -> dict:
-    """The same jobs for `torch_model.TorchTransformer` (no beam search)."""
+def torch_jobs(cfg: dict, threads: int | str) -> dict:
+    """The same jobs for `torch_model.TorchTransformer` (no beam search); with `threads` "auto",
+    PyTorch keeps its default thread count."""
     import torch
     import torch.nn.functional as F
     from torch_model import TorchTransformer, greedy
 
-    torch.set_num_threads(threads)
+    if threads != "auto":
+        torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = TorchTransformer(cfg["vocab"], cfg["vocab"], cfg["d_model"], cfg["heads"],
                              cfg["layers"], cfg["layers"], cfg["d_ff"], dropout=0.1)  # fmt: skip
@@ -213,14 +239,15 @@ class Worker:
     libraries' thread pools never share a process: with torch imported, Numba's OpenMP
     kernels right after an OpenBLAS product ran several times slower (docs/performance.md)."""
 
-    def __init__(self, library: str, config: str, threads: int, settings: dict):
-        env = {**os.environ, "NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
-               "OPENBLAS_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}  # fmt: skip
+    def __init__(self, library: str, config: str, threads: int | str, settings: dict,
+                 warmup: float):  # fmt: skip
         changes = [f"{key}={value}" for key, value in settings.items()]
         command = [sys.executable, str(Path(__file__)), "--serve", library, "--configs", config,
-                   "--threads", str(threads), "--set", *changes]  # fmt: skip
-        self.process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True)  # fmt: skip
+                   "--threads", str(threads), "--warmup", str(warmup),
+                   "--set", *changes]  # fmt: skip
+        self.process = subprocess.Popen(command, env=worker_env(library, threads),
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True)  # fmt: skip
         self.jobs = self._reply()
 
     def _reply(self):
@@ -230,7 +257,7 @@ class Worker:
         return json.loads(line)
 
     def seconds(self, job: str, calls: int) -> list[float]:
-        """Run `job` once untimed, then `calls` times; the seconds of each timed call."""
+        """Run `job` untimed for the warm-up, then `calls` times; the seconds of each timed call."""
         self.process.stdin.write(f"{job} {calls}\n")
         self.process.stdin.flush()
         return self._reply()
@@ -240,14 +267,35 @@ class Worker:
         self.process.wait()
 
 
-def serve(library: str, cfg: dict, threads: int) -> None:
+def worker_env(library: str, threads: int | str) -> dict:
+    """The environment of a `library` worker: this one's, with the thread counts pinned to
+    `threads`, or for "auto" without any (each library chooses)."""
+    unset = (*POOL_VARIABLES, MINIGRAD_VARIABLE)
+    env = {key: value for key, value in os.environ.items() if key not in unset}
+    if threads != "auto":
+        env.update(dict.fromkeys(POOL_VARIABLES, str(threads)))
+        if library == "minigrad":
+            env[MINIGRAD_VARIABLE] = str(threads)
+    return env
+
+
+def warm_up(job, seconds: float) -> None:
+    """Call `job` untimed until `seconds` have passed, at least once."""
+    start = time.perf_counter()
+    job()
+    while time.perf_counter() - start < seconds:
+        job()
+
+
+def serve(library: str, cfg: dict, threads: int | str, warmup: float) -> None:
     """The `--serve` worker: build the jobs, print their names, then answer each request line
-    "job calls" from stdin with the JSON list of the timed calls' seconds."""
+    "job calls" from stdin with the JSON list of the timed calls' seconds (after `warmup`
+    seconds of untimed calls)."""
     jobs = minigrad_jobs(cfg) if library == "minigrad" else torch_jobs(cfg, threads)
     print(json.dumps(sorted(jobs)), flush=True)
     for request in sys.stdin:
         job, calls = request.split()
-        jobs[job]()
+        warm_up(jobs[job], warmup)
         times = []
         for _ in range(int(calls)):
             start = time.perf_counter()
@@ -256,12 +304,34 @@ def serve(library: str, cfg: dict, threads: int) -> None:
         print(json.dumps(times), flush=True)
 
 
-def measure(config: str, threads: int, steps: int, settings: dict) -> dict:
-    """The figures of one configuration (with its `--set` changes) at one thread count, for
-    minigrad and (when importable) PyTorch, each job of the two timed in turns
-    (`median_seconds_in_turns`)."""
+@contextlib.contextmanager
+def competing_load(processes: int, settle: float = 1.0):
+    """Run `processes` CPU-bound Python processes (yielded) for the body, `settle` seconds
+    started before it; they are stopped when it ends, however it ends."""
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
+            for _ in range(processes)]  # fmt: skip
+    try:
+        if busy:
+            time.sleep(settle)
+        yield busy
+    finally:
+        for process in busy:
+            process.terminate()
+        for process in busy:
+            process.wait()
+
+
+def load_average() -> float | None:
+    """The 1-minute load average, where the system has one."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
+
+def time_jobs(config: str, threads: int | str, steps: int, settings: dict,
+              warmup: float) -> dict:  # fmt: skip
+    """{library: {job: median seconds}} for minigrad and (when importable) PyTorch, each job of
+    the two timed in turns (`median_seconds_in_turns`)."""
     libraries = ["minigrad"] + (["torch"] if importlib.util.find_spec("torch") else [])
-    workers = {library: Worker(library, config, threads, settings) for library in libraries}
+    workers = {library: Worker(library, config, threads, settings, warmup) for library in libraries}
     seconds: dict = {library: {} for library in libraries}
     try:
         for job, repeat in (("train", steps), ("greedy", GREEDY_REPEAT), ("beam", BEAM_REPEAT)):
@@ -270,8 +340,19 @@ def measure(config: str, threads: int, steps: int, settings: dict) -> dict:
     finally:
         for worker in workers.values():
             worker.close()
+    return seconds
+
+
+def measure(config: str, threads: int | str, steps: int, settings: dict, busy: int = 0,
+            warmup: float = 1.0) -> dict:  # fmt: skip
+    """The figures of one configuration (with its `--set` changes) at one thread count, for
+    minigrad and (when importable) PyTorch, with `busy` competing processes running."""
+    load_before = load_average()
+    with competing_load(busy):
+        seconds = time_jobs(config, threads, steps, settings, warmup)
+        load = {"before": load_before, "after": load_average()}
     cfg = config_with(config, settings)
-    row = {"config": config, **cfg, "threads": threads}
+    row = {"config": config, **cfg, "threads": threads, "busy": busy, "load": load}
     row.update({library: _figures(cfg, times) for library, times in seconds.items()})
     if "torch" in row:
         row["speedup_vs_torch"] = {
@@ -284,8 +365,16 @@ def measure(config: str, threads: int, steps: int, settings: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["tiny", "small"])
-    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--threads", nargs="+", type=thread_count, default=[1, 2],
+                        metavar="N|auto", help="thread counts to measure (default 1 2); auto: "
+                        "each library's own choice, no thread variables set")  # fmt: skip
     parser.add_argument("--steps", type=int, default=20, help="timed training steps")
+    parser.add_argument("--busy", type=int, default=0, metavar="N",
+                        help="CPU-bound processes to run during each measurement "
+                        "(default 0)")  # fmt: skip
+    parser.add_argument("--warmup", type=float, default=1.0, metavar="SECONDS",
+                        help="untimed calls at the start of each worker's turn, for this long "
+                        "(default 1)")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="tiny config, 1 thread, 2 steps")
     parser.add_argument("--profile", choices=sorted(CONFIGS),
                         help="profile training steps of one config instead (cProfile)")  # fmt: skip
@@ -297,18 +386,20 @@ def main() -> None:
         settings = parse_settings(args.set)
     except ValueError as error:
         parser.error(str(error))
+    if args.busy < 0:
+        parser.error(f"--busy {args.busy}: expected a number of processes, 0 or more")
     if args.profile:
         profile(config_with(args.profile, settings), args.profile, args.steps)
         return
     if args.serve:
-        serve(args.serve, config_with(args.configs[0], settings), args.threads[0])
+        serve(args.serve, config_with(args.configs[0], settings), args.threads[0], args.warmup)
         return
     if args.quick:
         args.configs, args.threads, args.steps = ["tiny"], [1], 2
     from common import machine_info
 
-    results = [measure(config, threads, args.steps, settings) for threads in args.threads
-               for config in args.configs]  # fmt: skip
+    results = [measure(config, threads, args.steps, settings, args.busy, args.warmup)
+               for threads in args.threads for config in args.configs]  # fmt: skip
     info = machine_info()
     if importlib.util.find_spec("torch"):
         info["torch"] = importlib.metadata.version("torch")
