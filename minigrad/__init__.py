@@ -40,6 +40,7 @@ from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.random import manual_seed
 from minigrad.serialization import load, save
 from minigrad.tensor import Tensor, float32, float64, int32, int64
+from minigrad.threads import get_num_threads, set_num_threads, use_num_threads
 from minigrad.toplevel import (
     all,
     any,
@@ -81,10 +82,12 @@ bool = np.bool_  # noqa: A001 (PyTorch's name, as torch.bool)
 __all__ = [
     "all", "any", "arange", "argmax", "bmm", "bool", "cat", "chunk", "clamp", "cumsum",
     "detect_anomaly", "einsum", "empty", "enable_grad", "exp", "eye", "flip", "float32", "float64",
-    "from_numpy", "full", "Function", "fused", "gather", "gradcheck", "GradcheckError",
+    "from_numpy", "full", "Function", "fused", "gather", "get_num_threads", "gradcheck",
+    "GradcheckError",
     "gradgradcheck", "int32", "int64", "is_fused_enabled", "is_grad_enabled", "linspace", "load",
     "log", "logsumexp", "manual_seed", "masked_fill", "matmul", "maximum", "mean", "minimum", "nn",
     "no_grad", "norm", "ones", "ones_like", "optim", "prod", "rand", "randint", "randn", "relu",
-    "save", "set_fused", "set_grad_enabled", "sigmoid", "split", "sqrt", "stack", "std", "sum",
-    "tanh", "Tensor", "tensor", "topk", "tril", "triu", "where", "zeros", "zeros_like",
+    "save", "set_fused", "set_grad_enabled", "set_num_threads", "sigmoid", "split", "sqrt",
+    "stack", "std", "sum", "tanh", "Tensor", "tensor", "topk", "tril", "triu", "use_num_threads",
+    "where", "zeros", "zeros_like",
 ]  # fmt: skip

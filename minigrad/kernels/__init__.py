@@ -9,6 +9,8 @@ are accepted and preserved; non-contiguous inputs are fine. docs/performance.md 
 
 import numpy as np
 
+from minigrad import threads
+
 from . import _backend, _checks, counter_rng
 from ._backend import BACKENDS, get_backend, set_backend, use_backend
 
@@ -220,13 +222,27 @@ def argmax_rows(x):
 
 
 def matmul(a, b):
-    """a @ b with numpy matmul semantics (1-D, 2-D, batched N-D with broadcast batch dims)."""
-    if type(a) is not np.ndarray or type(b) is not np.ndarray or not _checks.same_float(a, b):
-        a, b = _checks.floats("matmul", a=a, b=b)  # converts, or raises a clear error
+    """a @ b with numpy's matmul semantics (1-D, 2-D, batched N-D with broadcast batch dims;
+    numpy's dtype rules, integers included, as the autograd ops need), on as many BLAS threads
+    as one 2-D product's size and the free cores warrant (`minigrad.threads`)."""
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        a, b = np.asarray(a), np.asarray(b)
+    threads.prepare_blas(_multiply_adds_per_product(a, b))
     try:
         return _backend.impl.matmul(a, b)
     except ValueError as error:  # checked only on failure: the happy path stays one BLAS call
         raise ValueError(f"matmul(): shapes {a.shape} and {b.shape} are not aligned") from error
+
+
+def _multiply_adds_per_product(a, b):
+    """m * k * n of one 2-D product of a @ b, which is what BLAS threads. 0 for a dot product of
+    two vectors: BLAS would split its one sum across threads, and the result would then depend
+    on the load; a dot is memory-bound anyway."""
+    if a.ndim < 2 and b.ndim < 2:
+        return 0
+    rows = a.shape[-2] if a.ndim > 1 else 1
+    columns = b.shape[-1] if b.ndim > 1 else 1
+    return rows * a.shape[-1] * columns
 
 
 def _logits_shape(kernel, logits):

@@ -14,12 +14,15 @@
   `kernel(interleave=1)`: 24 keys are then 3 vector iterations (softmax forward + backward 15%
   faster), while rows of 64 or more lose up to 20% that way, hence separate kernels
   (benchmarks/bench_short_rows.py).
-- Threads: `PARALLEL_MIN_ELEMENTS` (see docs/performance.md for the measurements) decides when a
-  kernel's `prange` driver is used instead of its serial loop. OpenMP threads that spin while
-  waiting stalled calls for ~6-10 ms whenever another process kept the second core busy, so
-  OMP_WAIT_POLICY defaults to PASSIVE (set before Numba starts its OpenMP pool). If another
-  library (torch) loaded an OpenMP runtime before us, Numba shares that runtime and its policy:
-  we warn, since its spinning threads made our 2-thread training steps 25-30% slower.
+- Threads: `PARALLEL_MIN_ELEMENTS` (see docs/performance.md for the measurements) decides by
+  size alone when a kernel's `prange` driver is used instead of its serial loop, and the driver
+  always cuts the work into `PARALLEL_CHUNKS` chunks, so the result never depends on how many
+  threads run it; `minigrad.threads` picks that count per launch (the free cores). OpenMP
+  threads that spin while waiting stalled calls for ~6-10 ms whenever another process kept the
+  second core busy, so OMP_WAIT_POLICY defaults to PASSIVE (set before Numba starts its OpenMP
+  pool). If another library (torch) loaded an OpenMP runtime before us, Numba shares that
+  runtime and its policy: we warn, since its spinning threads made our 2-thread training steps
+  25-30% slower.
 """
 
 import functools
@@ -90,11 +93,14 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import llvmlite.binding as llvm  # noqa: E402
 import numba  # noqa: E402  (after the environment above is settled)
 
+from minigrad import threads  # noqa: E402
+
 if os.environ.get("NUMBA_CACHE_DIR"):  # Numba may have read its config before we ran
     numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
 
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 PARALLEL_MIN_ELEMENTS = 1 << 20
+PARALLEL_CHUNKS = 64
 
 
 def kernel(parallel=False, interleave=None):
@@ -131,10 +137,14 @@ def _with_interleave(compile_signature, count):
 
 
 def use_parallel(n_elements, work_per_element=1.0):
-    """Whether a call touching `n_elements` values should take the multi-threaded driver;
+    """Whether a call touching `n_elements` values takes the parallel driver (by size alone:
+    the same inputs always take the same path); if so, sets Numba's threads for the launch.
     `work_per_element` < 1 for kernels cheaper than an exp per element (layer norm)."""
-    enough = n_elements * work_per_element >= PARALLEL_MIN_ELEMENTS
-    return enough and numba.get_num_threads() > 1
+    work = n_elements * work_per_element
+    if work < PARALLEL_MIN_ELEMENTS:
+        return False
+    threads.prepare_numba(int(work))
+    return True
 
 
 @numba.njit(inline="always")
@@ -145,6 +155,6 @@ def chunk(index, n_chunks, n):
 
 
 def parallel_chunks(n):
-    """How many chunks a parallel driver cuts n rows into: 4 per thread, for balance. Computed
-    here, not inside the kernel: calling numba.get_num_threads() in a kernel defeats caching."""
-    return max(1, min(n, 4 * numba.get_num_threads()))
+    """How many chunks a parallel driver cuts n rows into: `PARALLEL_CHUNKS` (fewer for fewer
+    rows), whatever the thread count, so sums over chunks are the same on 1 thread or 16."""
+    return max(1, min(n, PARALLEL_CHUNKS))

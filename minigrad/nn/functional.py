@@ -143,7 +143,7 @@ def linear_argmax(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tens
     if len(x2) <= N.FEW_ROWS:
         ids = kernels.argmax_rows(N.weight_major_linear(x2, weight.data, b).T)
     else:
-        scores = x2 @ weight.data.T
+        scores = kernels.matmul(x2, weight.data.T)
         ids = (scores if b is None else scores + b).argmax(axis=1)
     return Tensor._wrap(ids.reshape(x.shape[:-1]))
 

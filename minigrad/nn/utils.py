@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from minigrad import kernels
 from minigrad.tensor import Tensor
 
 
@@ -55,11 +56,11 @@ def _power_sum(a: np.ndarray, p: float) -> float:
     flat = a.reshape(-1)
     if p == 2:
         with np.errstate(over="ignore"):
-            total = float(np.dot(flat, flat))
+            total = float(kernels.matmul(flat, flat))
         if math.isfinite(total) or not np.isfinite(flat).all():
             return total
     flat = flat.astype(np.float64)
-    return float(flat @ flat) if p == 2 else float(np.sum(np.abs(flat) ** p))
+    return float(kernels.matmul(flat, flat)) if p == 2 else float(np.sum(np.abs(flat) ** p))
 
 
 def clip_grad_value_(parameters, clip_value: float) -> None:

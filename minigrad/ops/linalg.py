@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 
+from minigrad import kernels
 from minigrad.autograd import Function, unbroadcast, unbroadcast_graph
 
 
@@ -18,7 +19,7 @@ class MatMul(Function):
         self.a_shape, self.b_shape = a.shape, b.shape
         self.a = a[None, :] if a.ndim == 1 else a
         self.b = b[:, None] if b.ndim == 1 else b
-        return np.matmul(a, b)
+        return kernels.matmul(a, b)
 
     def backward(self, g):
         a, b = self.a, self.b
@@ -28,9 +29,11 @@ class MatMul(Function):
             g = np.expand_dims(g, -2)
         da = db = None
         if self.needs_input_grad[0]:
-            da = unbroadcast(np.matmul(g, np.swapaxes(b, -1, -2)), a.shape).reshape(self.a_shape)
+            da = kernels.matmul(g, np.swapaxes(b, -1, -2))
+            da = unbroadcast(da, a.shape).reshape(self.a_shape)
         if self.needs_input_grad[1]:
-            db = unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), b.shape).reshape(self.b_shape)
+            db = kernels.matmul(np.swapaxes(a, -1, -2), g)
+            db = unbroadcast(db, b.shape).reshape(self.b_shape)
         return da, db
 
     def backward_graph(self, g):

@@ -260,7 +260,7 @@ slower for many (benchmarks/bench_linear_order.py)."""
 def weight_major_linear(x2, weight, bias=None):
     """W x2^T + b[:, None] for x2 (rows, in): the transpose of x2 W^T + b, of shape (out, rows),
     as BLAS computes it fastest for a few rows (`FEW_ROWS`); the bias add is contiguous."""
-    y = weight @ x2.T
+    y = kernels.matmul(weight, x2.T)
     if bias is not None:
         kernels.add_row_bias(y, bias.astype(y.dtype, copy=False))
     return y
@@ -280,7 +280,7 @@ class Linear(Function):
         if len(self.x2) <= FEW_ROWS:
             y = np.ascontiguousarray(weight_major_linear(self.x2, weight, bias).T)
         else:
-            y = self.x2 @ weight.T
+            y = kernels.matmul(self.x2, weight.T)
             if bias is not None:
                 y += bias
         return y.reshape(*x.shape[:-1], weight.shape[0])
@@ -288,8 +288,8 @@ class Linear(Function):
     def backward(self, g):
         g2 = g.reshape(-1, g.shape[-1])
         needs = self.needs_input_grad
-        dx = (g2 @ self.weight).reshape(self.x_shape) if needs[0] else None
-        dw = g2.T @ self.x2 if needs[1] else None
+        dx = kernels.matmul(g2, self.weight).reshape(self.x_shape) if needs[0] else None
+        dw = kernels.matmul(g2.T, self.x2) if needs[1] else None
         if len(needs) == 2:
             return dx, dw
         return dx, dw, (g2.sum(axis=0) if needs[2] else None)
@@ -389,7 +389,7 @@ class AttentionCore(Function):
     def forward(self, q, k, v, bias=None, mask=None, scale=1.0, dropout_p=0.0, weights_out=None):
         self.q, self.k, self.v, self.scale, self.dropout_p = q, k, v, scale, dropout_p
         self.mask = mask
-        scores = np.matmul(q, k.swapaxes(-1, -2))
+        scores = kernels.matmul(q, k.swapaxes(-1, -2))
         if bias is not None:
             scores = scores + bias * np.asarray(1 / scale, dtype=scores.dtype)
         self.weights = kernels.masked_softmax_forward(scores, scale, mask)
@@ -398,17 +398,17 @@ class AttentionCore(Function):
         self.attended = self.weights
         if dropout_p:
             self.attended, self.keep = kernels.dropout_forward(self.weights, dropout_p)
-        return np.matmul(self.attended, v)
+        return kernels.matmul(self.attended, v)
 
     def backward(self, g):
         needs = self.needs_input_grad
-        grad_v = np.matmul(self.attended.swapaxes(-1, -2), g) if needs[2] else None
-        grad_weights = np.matmul(g, self.v.swapaxes(-1, -2))
+        grad_v = kernels.matmul(self.attended.swapaxes(-1, -2), g) if needs[2] else None
+        grad_weights = kernels.matmul(g, self.v.swapaxes(-1, -2))
         if self.dropout_p:
             grad_weights = kernels.dropout_backward(grad_weights, self.keep, self.dropout_p)
         grad_scores = kernels.softmax_backward(self.weights, grad_weights, self.scale)
-        grad_q = np.matmul(grad_scores, self.k) if needs[0] else None
-        grad_k = np.matmul(grad_scores.swapaxes(-1, -2), self.q) if needs[1] else None
+        grad_q = kernels.matmul(grad_scores, self.k) if needs[0] else None
+        grad_k = kernels.matmul(grad_scores.swapaxes(-1, -2), self.q) if needs[1] else None
         if len(needs) == 3:
             return grad_q, grad_k, grad_v
         grad_bias = None
