@@ -14,29 +14,24 @@ training, prints exact match and chrF with ten sample translations, draws the lo
 one training step's computation graph with its gradient flow, and ends by naming the report
 page that shows all of it (`python -m transformer report`).
 
-The matrix products of this small model gain little from a second BLAS thread (about 15% on
-an idle machine), but when anything else keeps a core busy, OpenBLAS's threads wait on each
-other and a step becomes several times slower. So the demo runs BLAS single-threaded unless
-OPENBLAS_NUM_THREADS is set (before numpy is imported). The Numba kernels still use every core.
+Threads: minigrad picks them per operation, by its size and by the cores other programs leave
+free (`minigrad.threads`), so the demo keeps its speed when a browser takes a core.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
+import time
+from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
-
-import argparse  # noqa: E402 (after the thread settings)
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from transformer.checkpoint import load_checkpoint  # noqa: E402
-from transformer.evaluation import evaluate, format_scores  # noqa: E402
-from transformer.report import write_report  # noqa: E402
-from transformer.train_config import TrainConfig  # noqa: E402
-from transformer.training import Trainer  # noqa: E402
+import minigrad
+from transformer.checkpoint import load_checkpoint
+from transformer.evaluation import evaluate, format_scores
+from transformer.report import write_report
+from transformer.train_config import TrainConfig
+from transformer.training import Trainer
 
 QUICK = dict(
     data_options={"num_train": 300, "num_valid": 20, "num_test": 20, "max_digits": 3},
@@ -99,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     config = demo_config(args.time_budget, args.quick, args.seed)
 
     print(f"English -> German numbers: {args.time_budget:.0f} s of training on "
-          f"{os.cpu_count()} CPU core(s) (BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}), "
+          f"{os.cpu_count()} CPU core(s) ({minigrad.get_num_threads()} free now), "
           "then the test set\n")  # fmt: skip
     started = time.perf_counter()
     trainer = Trainer(config, args.out, overwrite=True, progress_bar=sys.stderr.isatty())
