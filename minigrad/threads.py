@@ -7,7 +7,8 @@ taken, every product waited for a thread that the other program had pushed off i
 training step ran 2-3x slower than on one thread. And no single count fits both an (8000, 128)
 product, which two threads speed up, and a 24-float attention row, which they only slow down.
 
-The rule, applied before each BLAS product (`prepare_blas`) and each Numba parallel launch
+The rule, applied before each matrix product large enough for a second thread (`prepare_blas`;
+a smaller one takes one thread by BLAS's own rule) and each Numba parallel launch
 (`prepare_numba`):
 
     threads = min(cores free, max(1, work // grain))
@@ -25,7 +26,8 @@ The rule, applied before each BLAS product (`prepare_blas`) and each Numba paral
 Overrides: the environment variable MINIGRAD_NUM_THREADS=N (or "auto", the default) and
 `set_num_threads(n)` / `use_num_threads(n)` fix the count for every large operation; small ones
 still take one thread. Results do not depend on the thread count: BLAS splits a product's rows
-and columns, never its sums, and the Numba kernels cut their work into a fixed number of chunks.
+and columns, never its sums; a dot of two vectors, whose sum it would split, takes one thread;
+and the Numba kernels cut their work into a fixed number of chunks.
 The BLAS count is changed through threadpoolctl only when it differs from the last one set
 (about 1 microsecond); the free cores cost about 10 microseconds to recheck.
 """
@@ -35,6 +37,7 @@ import time
 from contextlib import contextmanager
 
 BLAS_GRAIN = 1 << 18
+SECOND_BLAS_THREAD = 2 * BLAS_GRAIN  # smaller products: one thread, by BLAS's own rule too
 NUMBA_GRAIN = 1 << 19
 CHECK_SECONDS = 0.5
 TAKEN_ABOVE = 0.25
@@ -120,8 +123,7 @@ class FreeCores:
 
 
 class _Blas:
-    """The BLAS library numpy uses, through threadpoolctl: its thread pool's size and the
-    count last set (changed only when it differs)."""
+    """The BLAS library numpy uses, through threadpoolctl: its thread pool's size."""
 
     def __init__(self):
         from threadpoolctl import ThreadpoolController
@@ -129,19 +131,17 @@ class _Blas:
         libraries = ThreadpoolController().select(user_api="blas").lib_controllers
         self.library = libraries[0] if libraries else None
         self.pool = self.library.get_num_threads() if self.library else 1
-        self.current = self.pool
 
-    def use(self, n: int) -> None:
-        """Run the next BLAS calls on n threads (at most the pool's size)."""
-        n = min(n, self.pool)
-        if n != self.current and self.library is not None:
-            self.library.set_num_threads(n)
-            self.current = n
+    def set(self, n: int) -> None:
+        """Run the next BLAS calls on n threads, at most the pool's size."""
+        if self.library is not None:
+            self.library.set_num_threads(min(n, self.pool))
 
 
 _fixed = parse_thread_setting(os.environ.get(ENVIRONMENT_VARIABLE))
 _free_cores = None
 _blas = None
+_blas_threads = None  # the count last set, so that an unchanged count costs one comparison
 
 
 def _limit() -> int:
@@ -163,11 +163,17 @@ def threads_for(work: int, grain: int) -> int:
 
 def prepare_blas(multiply_adds: int) -> None:
     """Set numpy's BLAS threads for the next product, which does `multiply_adds` per 2-D
-    matrix product (m * k * n)."""
-    global _blas
-    if _blas is None:
-        _blas = _Blas()
-    _blas.use(threads_for(multiply_adds, BLAS_GRAIN))
+    matrix product (m * k * n); a count unchanged since the last call costs one comparison.
+    `kernels.matmul` calls it for products of SECOND_BLAS_THREAD multiply-adds or more, and for
+    every product of vectors (a dot, whose one sum must not be split: 0 work, one thread);
+    smaller matrix products take one thread by BLAS's own rule (OpenBLAS: one per 2^18)."""
+    global _blas, _blas_threads
+    wanted = threads_for(multiply_adds, BLAS_GRAIN)
+    if wanted != _blas_threads:
+        if _blas is None:
+            _blas = _Blas()
+        _blas.set(wanted)
+        _blas_threads = wanted
 
 
 def prepare_numba(elements: int) -> None:

@@ -224,12 +224,18 @@ def argmax_rows(x):
 def matmul(a, b):
     """a @ b with numpy's matmul semantics (1-D, 2-D, batched N-D with broadcast batch dims;
     numpy's dtype rules, integers included, as the autograd ops need), on as many BLAS threads
-    as one 2-D product's size and the free cores warrant (`minigrad.threads`)."""
+    as one 2-D product's size and the free cores warrant (`minigrad.threads`). numpy's own
+    matmul in both backends: hand-written Numba loops lost on every shape we measured."""
     if type(a) is not np.ndarray or type(b) is not np.ndarray:
         a, b = np.asarray(a), np.asarray(b)
-    threads.prepare_blas(_multiply_adds_per_product(a, b))
+    if a.ndim > 1 and b.ndim > 1:  # runs before every product, so the common case is inline
+        work = a.shape[-2] * a.shape[-1] * b.shape[-1]
+        if work >= threads.SECOND_BLAS_THREAD:  # a smaller product BLAS runs on one thread itself
+            threads.prepare_blas(work)
+    else:
+        threads.prepare_blas(_multiply_adds_per_product(a, b))
     try:
-        return _backend.impl.matmul(a, b)
+        return np.matmul(a, b)
     except ValueError as error:  # checked only on failure: the happy path stays one BLAS call
         raise ValueError(f"matmul(): shapes {a.shape} and {b.shape} are not aligned") from error
 

@@ -1,7 +1,8 @@
 """The Numba backend: the same function names as `reference`, backed by the JIT kernels.
 
-matmul stays numpy's (BLAS): hand-written Numba loops lost on every shape we measured, including
-the many tiny batched products of attention (docs/performance.md has the numbers).
+matmul is numpy's (BLAS) in both backends, called by `minigrad.kernels.matmul` itself: Numba
+loops lost on every shape we measured, including the many tiny batched products of attention
+(docs/performance.md has the numbers).
 """
 
 from .numba_argmax import argmax_rows
@@ -16,11 +17,10 @@ from .numba_softmax import (
     masked_softmax_forward,
     softmax_backward,
 )
-from .reference import matmul
 
 __all__ = [
     "adam_step", "add_row_bias", "argmax_rows", "cross_entropy_backward", "cross_entropy_forward",
     "dropout_backward", "dropout_forward", "gelu_backward", "gelu_forward", "layer_norm_backward",
     "layer_norm_forward", "log_softmax_backward", "log_softmax_forward", "masked_softmax_forward",
-    "matmul", "sgd_step", "softmax_backward",
+    "sgd_step", "softmax_backward",
 ]  # fmt: skip

@@ -217,8 +217,3 @@ def argmax_rows(x):
     """The column of the largest entry of each row of x (N, C): the first one on ties, and a NaN
     counts as the largest (numpy's rule)."""
     return np.argmax(x, axis=1)
-
-
-def matmul(a, b):
-    """numpy matmul (BLAS): 1-D, 2-D and batched N-D with broadcast batch dimensions."""
-    return np.matmul(a, b)
