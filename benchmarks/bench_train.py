@@ -7,6 +7,7 @@
     python benchmarks/bench_train.py --configs small --threads 2 --set d_model=8 d_ff=8 vocab=16
     python benchmarks/bench_train.py --configs tiny --threads auto 1 2  # adaptive against fixed
     python benchmarks/bench_train.py --configs tiny --threads auto 1 --busy 1  # a core taken
+    python benchmarks/bench_train.py --configs tiny --threads 1 --torch-compile  # PyTorch compiled
 
 Configurations (from the translation issue): "tiny" 2+2 layers, d_model 64, 4 heads, d_ff 256,
 batch 32, lengths 24, vocabularies 1000; "small" 3+3 layers, d_model 128, 4 heads, d_ff 512,
@@ -58,6 +59,7 @@ DECODE_BATCH, DECODE_STEPS, BEAM = 32, 32, 4
 GREEDY_REPEAT, BEAM_REPEAT = 9, 3
 PHASES = ("forward", "backward", "clip", "adam")
 POOL_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+COMPILE_VARIABLE = "BENCH_TORCH_COMPILE"  # set by --torch-compile for the PyTorch worker
 MINIGRAD_VARIABLE = "MINIGRAD_NUM_THREADS"  # minigrad.threads: a fixed count instead of adapting
 
 
@@ -188,10 +190,12 @@ def torch_jobs(cfg: dict, threads: int | str) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-9)
     src, tgt_in, tgt_out = (torch.from_numpy(a) for a in batch_arrays(cfg))
     src_mask = (src != 0)[:, None, None, :]
+    # --torch-compile: the training step's forward (and so its backward) compiled by inductor
+    forward = torch.compile(model) if os.environ.get(COMPILE_VARIABLE) else model
 
     def train_step():
         model.train()
-        logits = model(src, tgt_in, src_mask)
+        logits = forward(src, tgt_in, src_mask)
         loss = F.cross_entropy(logits.reshape(-1, cfg["vocab"]), tgt_out.reshape(-1),
                                ignore_index=0, label_smoothing=0.1)  # fmt: skip
         optimizer.zero_grad()
@@ -375,6 +379,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0, metavar="SECONDS",
                         help="untimed calls at the start of each worker's turn, for this long "
                         "(default 1)")  # fmt: skip
+    parser.add_argument("--torch-compile", action="store_true",
+                        help="PyTorch's training step through torch.compile (inductor; the "
+                        "first step compiles for a minute); decoding stays eager")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="tiny config, 1 thread, 2 steps")
     parser.add_argument("--profile", choices=sorted(CONFIGS),
                         help="profile training steps of one config instead (cProfile)")  # fmt: skip
@@ -396,6 +403,8 @@ def main() -> None:
         return
     if args.quick:
         args.configs, args.threads, args.steps = ["tiny"], [1], 2
+    if args.torch_compile:
+        os.environ[COMPILE_VARIABLE] = "1"  # the workers inherit it
     from common import machine_info
 
     results = [measure(config, threads, args.steps, settings, args.busy, args.warmup)
