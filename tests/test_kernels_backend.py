@@ -147,6 +147,7 @@ def test_parallel_drivers_match_reference(monkeypatch):
     target = rng.integers(0, 29, 37)
     _, lse = compare_backends(K.cross_entropy_forward, x, target, -100, 0.1)
     compare_backends(K.cross_entropy_backward, x, lse, target, g[:, 0], -100, 0.1)
+    compare_backends(K.cross_entropy_fused, x, g[0], target, -100, 0.1, 0.5)
     _, mean, rstd = compare_backends(K.layer_norm_forward, x, g[0], g[1], 1e-5)
     compare_backends(K.layer_norm_backward, g, x, mean, rstd, g[0])
     compare_backends(K.gelu_forward, x, "tanh")

@@ -156,8 +156,9 @@ def test_dot_products_of_vectors_take_one_thread():
 def test_products_set_blas_threads_by_size_and_results_do_not_depend_on_them():
     """In a fresh process with pools of two threads: a large product runs on two BLAS threads
     and a dot of two vectors on one (a smaller matrix product leaves the count to BLAS's own
-    rule, which gives it one thread); and a product, a layer norm backward (Numba, parallel
-    driver) and a gradient norm give the same bits on one thread as on two."""
+    rule, which gives it one thread); and a product, a layer norm backward and a fused
+    cross-entropy (Numba, parallel drivers summing chunks) and a gradient norm give the same
+    bits on one thread as on two."""
     code = """
 import numpy as np
 import minigrad
@@ -176,10 +177,13 @@ g = rng.standard_normal(x.shape).astype(np.float32)
 out, mean, rstd = kernels.layer_norm_forward(x, g[0], g[1], 1e-5)
 p = minigrad.nn.Parameter(np.zeros(x.shape, np.float32))
 
+target = rng.integers(0, 512, 4096)
+
 def results():
     p.grad = minigrad.tensor(g)
+    fused = kernels.cross_entropy_fused(x.copy(), g[0], target, -100, 0.1, 1e-3)
     return kernels.matmul(a, b), *kernels.layer_norm_backward(g, x, mean, rstd, g[0]), \\
-        clip_grad_norm_(p, 1e9)
+        clip_grad_norm_(p, 1e9), *fused
 
 with minigrad.use_num_threads(2):
     kernels.matmul(a, b)

@@ -16,10 +16,11 @@ from ._backend import BACKENDS, get_backend, set_backend, use_backend
 
 __all__ = [
     "BACKENDS", "adam_step", "add_row_bias", "argmax_rows", "cross_entropy_backward",
-    "cross_entropy_forward", "dropout_backward", "dropout_forward", "gelu_backward",
-    "gelu_forward", "get_backend", "get_rng_state", "layer_norm_backward", "layer_norm_forward",
-    "log_softmax_backward", "log_softmax_forward", "masked_softmax_forward", "matmul", "seed",
-    "set_backend", "set_rng_state", "sgd_step", "softmax_backward", "use_backend",
+    "cross_entropy_forward", "cross_entropy_fused", "dropout_backward", "dropout_forward",
+    "gelu_backward", "gelu_forward", "get_backend", "get_rng_state", "layer_norm_backward",
+    "layer_norm_forward", "log_softmax_backward", "log_softmax_forward", "masked_softmax_forward",
+    "matmul", "seed", "set_backend", "set_rng_state", "sgd_step", "softmax_backward",
+    "use_backend",
 ]  # fmt: skip
 
 _GELU_MODES = ("none", "tanh")
@@ -104,6 +105,27 @@ def cross_entropy_backward(
     eps = _checks.probability(kernel, "label_smoothing", label_smoothing)
     args = (logits, lse, target, grad_losses, int(ignore_index), eps)
     return _backend.impl.cross_entropy_backward(*args)
+
+
+def cross_entropy_fused(logits, bias, target, ignore_index=-100, label_smoothing=0.0, scale=1.0):
+    """Cross-entropy of z = logits + bias (bias (C,) or None) and its gradient in one pass over
+    each row: returns (losses (N,) as `cross_entropy_forward`, grad, grad_bias), where
+    grad = scale * (softmax(z) - target distribution), 0 for ignored rows, is written over
+    `logits` (which must be a C-contiguous array the caller hands over: no (N, C) array is
+    allocated or read twice) and grad_bias = its column sums (None without a bias)."""
+    kernel = "cross_entropy_fused"
+    (logits,) = _checks.floats(kernel, logits=logits)
+    n, c = _logits_shape(kernel, logits)
+    if not logits.flags.c_contiguous:
+        raise ValueError(f"{kernel}(): logits must be C-contiguous (it is overwritten)")
+    _checks.writable(kernel, logits=logits)
+    if bias is not None:
+        (bias,) = _checks.floats(kernel, bias=bias.astype(logits.dtype, copy=False))
+        _checks.same_shape(kernel, (c,), bias=bias)
+    target = _checks.targets(kernel, target, n, c, ignore_index)
+    eps = _checks.probability(kernel, "label_smoothing", label_smoothing)
+    args = (logits, bias, target, int(ignore_index), eps, float(scale))
+    return _backend.impl.cross_entropy_fused(*args)
 
 
 def layer_norm_forward(x, weight, bias, eps):

@@ -7,7 +7,11 @@ loops lost on every shape we measured, including the many tiny batched products 
 
 from .numba_argmax import argmax_rows
 from .numba_bias import add_row_bias
-from .numba_cross_entropy import cross_entropy_backward, cross_entropy_forward
+from .numba_cross_entropy import (
+    cross_entropy_backward,
+    cross_entropy_forward,
+    cross_entropy_fused,
+)
 from .numba_elementwise import dropout_backward, dropout_forward, gelu_backward, gelu_forward
 from .numba_layer_norm import layer_norm_backward, layer_norm_forward
 from .numba_optim import adam_step, sgd_step
@@ -20,7 +24,7 @@ from .numba_softmax import (
 
 __all__ = [
     "adam_step", "add_row_bias", "argmax_rows", "cross_entropy_backward", "cross_entropy_forward",
-    "dropout_backward", "dropout_forward", "gelu_backward", "gelu_forward", "layer_norm_backward",
-    "layer_norm_forward", "log_softmax_backward", "log_softmax_forward", "masked_softmax_forward",
-    "sgd_step", "softmax_backward",
+    "cross_entropy_fused", "dropout_backward", "dropout_forward", "gelu_backward", "gelu_forward",
+    "layer_norm_backward", "layer_norm_forward", "log_softmax_backward", "log_softmax_forward",
+    "masked_softmax_forward", "sgd_step", "softmax_backward",
 ]  # fmt: skip

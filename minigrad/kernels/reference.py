@@ -84,6 +84,16 @@ def cross_entropy_backward(logits, lse, target, grad_losses, ignore_index, label
         return np.where(valid[:, None], grad * grad_losses[:, None], 0.0)
 
 
+def cross_entropy_fused(logits, bias, target, ignore_index, label_smoothing, scale):
+    """Cross-entropy of z = logits + bias and its gradient in one call: (losses, grad, grad_bias)
+    with grad = scale * d(sum of losses)/dz written over `logits`, grad_bias its column sums."""
+    z = logits if bias is None else logits + bias
+    losses, lse = cross_entropy_forward(z, target, ignore_index, label_smoothing)
+    grad_losses = np.full(len(z), scale, dtype=z.dtype)
+    logits[...] = cross_entropy_backward(z, lse, target, grad_losses, ignore_index, label_smoothing)
+    return losses, logits, (None if bias is None else logits.sum(axis=0))
+
+
 def layer_norm_forward(x, weight, bias, eps):
     """y = (x - mean) * rstd * weight + bias per row of x (N, D), rstd = 1 / sqrt(var + eps).
 

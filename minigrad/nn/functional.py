@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from minigrad import kernels
+from minigrad.autograd import is_grad_enabled
 from minigrad.fusion import is_fused_enabled
 from minigrad.ops import neural as N
 from minigrad.ops.reductions import normalize_dims
@@ -146,6 +147,34 @@ def linear_argmax(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tens
         scores = kernels.matmul(x2, weight.data.T)
         ids = (scores if b is None else scores + b).argmax(axis=1)
     return Tensor._wrap(ids.reshape(x.shape[:-1]))
+
+
+def linear_cross_entropy(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    target,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """``cross_entropy(linear(x, weight, bias), target, ignore_index, label_smoothing)`` with
+    the mean reduction, for x (N, in): a model's output layer and its loss as one graph node
+    when fused (`minigrad.fused`), which computes the gradient of the (N, C) logits in the same
+    pass as the loss and never keeps them; else, and under `no_grad` (nothing to differentiate),
+    `linear` then `cross_entropy`."""
+    _check_linear(x, weight, bias)
+    target = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if x.ndim != 2 or target.shape != x.shape[:1]:
+        raise ValueError(
+            f"linear_cross_entropy(): expected x (N, in) and target (N,), "
+            f"got {x.shape} and {target.shape}"
+        )
+    if not (is_fused_enabled() and is_grad_enabled()):
+        return cross_entropy(linear(x, weight, bias), target, ignore_index, label_smoothing)
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return N.LinearCrossEntropy.apply(
+        *inputs, target=target, ignore_index=ignore_index, label_smoothing=label_smoothing
+    )
 
 
 def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -81,15 +81,65 @@ class CrossEntropy(Function):
         return grad, None
 
     def backward_graph(self, g):
-        x = self.parents[0]
-        ignore_index, eps = self.options
-        n, classes = self.x.shape
-        valid = self.target != ignore_index
-        onehot = np.zeros((n, classes), dtype=g.dtype)
-        onehot[np.arange(n)[valid], self.target[valid]] = 1
-        constant = g._wrap(((1 - eps) * onehot + eps / classes).astype(g.dtype))
-        row = g * g._wrap(valid.astype(g.dtype))
-        return (Softmax.apply(x, dim=1) - constant) * row.reshape(n, 1), None
+        distribution, valid = _target_distribution(self.target, *self.options, self.x.shape, g)
+        row = g * valid
+        return (Softmax.apply(self.parents[0], dim=1) - distribution) * row.reshape(-1, 1), None
+
+
+def _target_distribution(target, ignore_index, eps, shape, like):
+    """The smoothed target distribution (1 - eps) onehot(t) + eps / C of every row, (N, C), and
+    which rows count (N,), 1 or 0, as constant tensors of `like`'s dtype (for second
+    derivatives: the cross-entropy's gradient is softmax(x) - distribution on counted rows)."""
+    n, classes = shape
+    valid = target != ignore_index
+    onehot = np.zeros(shape, dtype=like.dtype)
+    onehot[np.arange(n)[valid], target[valid]] = 1
+    distribution = ((1 - eps) * onehot + eps / classes).astype(like.dtype)
+    return like._wrap(distribution), like._wrap(valid.astype(like.dtype))
+
+
+class LinearCrossEntropy(Function):
+    """The mean label-smoothed cross-entropy of the logits z = x W^T + b against targets t, over
+    the rows whose target is not ``ignore_index`` (n of them), as one node: the generator and
+    the loss of a translation model, whose (N, vocabulary) logits are the largest arrays of a
+    step. With G = (softmax(z) - (1 - eps) onehot(t) - eps / C) / n on counted rows, 0 elsewhere:
+    dx = g G W,  dW = g G^T x,  db = g sum_rows(G).
+
+    G is computed in the forward, in the same pass over each row of z as the loss and written
+    over z (`kernels.cross_entropy_fused`), so the logits are read once and never kept; the
+    backward is the two products.
+    """
+
+    def forward(self, x, weight, bias=None, target=None, ignore_index=-100, label_smoothing=0.0):
+        self.x, self.weight, self.target = x, weight, target
+        self.options = ignore_index, label_smoothing
+        count = int((target != ignore_index).sum())
+        scale = 1.0 / count if count else 0.0
+        logits = kernels.matmul(x, weight.T)
+        losses, self.grad, self.grad_bias = kernels.cross_entropy_fused(
+            logits, bias, target, ignore_index, label_smoothing, scale
+        )
+        return np.asarray(losses.sum(dtype=np.float64) * scale, dtype=logits.dtype)
+
+    def backward(self, g):
+        needs = self.needs_input_grad
+        dx = kernels.matmul(self.grad, self.weight) if needs[0] else None
+        dw = kernels.matmul(self.grad.T, self.x) if needs[1] else None
+        db = self.grad_bias if len(needs) == 3 and needs[2] else None
+        if g != 1:  # scale the small results, not the (N, C) gradient
+            dx, dw, db = (None if a is None else a * g for a in (dx, dw, db))
+        return (dx, dw) if len(needs) == 2 else (dx, dw, db)
+
+    def backward_graph(self, g):
+        x, weight = self.parents[:2]
+        logits = x @ weight.transpose(0, 1)
+        if len(self.parents) == 3:
+            logits = logits + self.parents[2]
+        distribution, valid = _target_distribution(self.target, *self.options, logits.shape, g)
+        count = max(int(valid.data.sum()), 1)
+        grad = (Softmax.apply(logits, dim=1) - distribution) * (valid * (g / count)).reshape(-1, 1)
+        dx, dw = grad @ weight, grad.transpose(0, 1) @ x
+        return (dx, dw) if len(self.parents) == 2 else (dx, dw, grad.sum(0))
 
 
 class LayerNorm(Function):
