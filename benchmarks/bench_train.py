@@ -141,10 +141,13 @@ def minigrad_step(cfg: dict, phases: dict | None = None):
 
     def train_step():
         t0 = time.perf_counter()
-        model.train()
-        logits = model(minigrad.tensor(src), minigrad.tensor(tgt_in), src_mask)
-        loss = F.cross_entropy(logits.reshape(-1, cfg["vocab"]), tgt_out.reshape(-1),
-                               ignore_index=0, label_smoothing=0.1)  # fmt: skip
+        model.train()  # the generator and the loss as one node, as transformer.training does
+        memory = model.encode(minigrad.tensor(src), src_mask)
+        states = model.decoder_states(memory, minigrad.tensor(tgt_in), src_mask)
+        generator = model.generator
+        loss = F.linear_cross_entropy(states.reshape(-1, cfg["d_model"]), generator.weight,
+                                      generator.bias, tgt_out.reshape(-1), ignore_index=0,
+                                      label_smoothing=0.1)  # fmt: skip
         t1 = time.perf_counter()
         optimizer.zero_grad()
         loss.backward()

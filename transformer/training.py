@@ -167,15 +167,19 @@ def translation_loss(model, batch, label_smoothing: float = 0.0) -> Tensor:
 
     The generator, a step's largest product (d_model x vocabulary per position), projects only
     the real positions: padding's logits would be ignored by the loss anyway. Same value and
-    gradients as projecting every position and passing ``ignore_index=pad``.
+    gradients as projecting every position and passing ``ignore_index=pad``. The generator and
+    the loss are one node (`F.linear_cross_entropy`): the (tokens, vocabulary) logits are read
+    once and never kept.
     """
     src_mask = padding_mask(batch.src, batch.pad_id)
     memory = model.encode(minigrad.tensor(batch.src), src_mask)
     states = model.decoder_states(memory, minigrad.tensor(batch.tgt_in), src_mask)
     target = batch.tgt_out.reshape(-1)
     real = target != batch.pad_id
-    logits = model.generator(states.reshape(-1, states.shape[-1])[real])
-    return F.cross_entropy(logits, target[real], label_smoothing=label_smoothing)
+    rows, generator = states.reshape(-1, states.shape[-1])[real], model.generator
+    return F.linear_cross_entropy(
+        rows, generator.weight, generator.bias, target[real], label_smoothing=label_smoothing
+    )
 
 
 @dataclass
