@@ -15,7 +15,7 @@ from minigrad import kernels as K
 from minigrad import threads
 from minigrad.kernels import _backend, _jit
 from minigrad.kernels._jit_math import exp as fast_exp
-from minigrad.kernels.testing import compare_backends
+from minigrad.kernels.testing import compare_backends, run_both
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -97,6 +97,7 @@ def all_calls(dtype):
         "dropout_forward": lambda: K.dropout_forward(x, 0.5)[:1],
         "dropout_backward": lambda: K.dropout_backward(x, x > 0, 0.5),
         "matmul": lambda: K.matmul(x, x.T),
+        "embedding_backward": lambda: K.embedding_backward(x, target, 7),
     }
     return calls, (x,)
 
@@ -301,3 +302,18 @@ def test_masked_and_unmasked_softmax_share_one_compiled_signature_per_dtype():
         s for s in numba_softmax._softmax_short.signatures if str(s[0].dtype) == "float32"
     ]
     assert len(float32_signatures) == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_backward_adds_repeated_ids_in_order_in_both_backends(dtype):
+    """The same additions in the same order as np.add.at: equal bits, not just close."""
+    rng = np.random.default_rng(3)
+    rows = rng.standard_normal((50, 7)).astype(dtype)
+    ids = rng.integers(0, 5, 50)
+    fast, ref = (result for result, _ in run_both(K.embedding_backward, rows, ids, 9))
+    np.testing.assert_array_equal(fast, ref)
+    np.testing.assert_array_equal(ref[5:], 0)
+    with pytest.raises(IndexError, match=r"ids must be integers in \[0, 9\)"):
+        K.embedding_backward(rows, np.full(50, 9), 9)
+    with pytest.raises(ValueError, match="need rows"):
+        K.embedding_backward(rows, ids[:3], 9)

@@ -17,10 +17,10 @@ from ._backend import BACKENDS, get_backend, set_backend, use_backend
 __all__ = [
     "BACKENDS", "adam_step", "add_row_bias", "argmax_rows", "cross_entropy_backward",
     "cross_entropy_forward", "cross_entropy_fused", "dropout_backward", "dropout_forward",
-    "gelu_backward", "gelu_forward", "get_backend", "get_rng_state", "layer_norm_backward",
-    "layer_norm_forward", "log_softmax_backward", "log_softmax_forward", "masked_softmax_forward",
-    "matmul", "seed", "set_backend", "set_rng_state", "sgd_step", "softmax_backward",
-    "use_backend",
+    "embedding_backward", "gelu_backward", "gelu_forward", "get_backend", "get_rng_state",
+    "layer_norm_backward", "layer_norm_forward", "log_softmax_backward", "log_softmax_forward",
+    "masked_softmax_forward", "matmul", "seed", "set_backend", "set_rng_state", "sgd_step",
+    "softmax_backward", "use_backend",
 ]  # fmt: skip
 
 _GELU_MODES = ("none", "tanh")
@@ -215,6 +215,22 @@ def sgd_step(
         _checks.writable(kernel, momentum_buf=momentum_buf)
     scalars = (float(lr), float(momentum), float(dampening), float(weight_decay))
     _backend.impl.sgd_step(param, grad, momentum_buf, *scalars, bool(nesterov), bool(first_step))
+
+
+def embedding_backward(rows, ids, num_embeddings):
+    """The gradient of an embedding table (num_embeddings, D) from the gradient `rows` (N, D)
+    of the looked-up rows: zeros with rows[i] added at row ids[i] (N,), repeats accumulating,
+    in the order of i (as ``np.add.at``, so both backends give the same bits)."""
+    kernel = "embedding_backward"
+    (rows,) = _checks.floats(kernel, rows=rows)
+    ids = np.asarray(ids)
+    if rows.ndim != 2 or ids.shape != rows.shape[:1]:
+        raise ValueError(
+            f"{kernel}(): need rows (N, D) and ids (N,), got {rows.shape}, {ids.shape}"
+        )
+    if ids.dtype.kind not in "iu" or (ids.size and (ids.min() < 0 or ids.max() >= num_embeddings)):
+        raise IndexError(f"{kernel}(): ids must be integers in [0, {num_embeddings})")
+    return _backend.impl.embedding_backward(rows, ids.astype(np.int64, copy=False), num_embeddings)
 
 
 def add_row_bias(y, bias):

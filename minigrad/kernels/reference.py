@@ -223,6 +223,14 @@ def add_row_bias(y, bias):
     y += bias[:, None]
 
 
+def embedding_backward(rows, ids, num_embeddings):
+    """The gradient of an embedding table (num_embeddings, D): zeros with rows[i] added at row
+    ids[i], repeated ids accumulating, in the order of i."""
+    grad = np.zeros((num_embeddings, rows.shape[1]), dtype=rows.dtype)
+    np.add.at(grad, ids, rows)
+    return grad
+
+
 def argmax_rows(x):
     """The column of the largest entry of each row of x (N, C): the first one on ties, and a NaN
     counts as the largest (numpy's rule)."""

@@ -284,8 +284,8 @@ class Embedding(Function):
         return weight[ids]
 
     def backward(self, g):
-        grad = np.zeros(self.shape, dtype=g.dtype)
-        np.add.at(grad, self.ids.reshape(-1), g.reshape(-1, self.shape[1]))
+        rows = g.reshape(-1, self.shape[1])
+        grad = kernels.embedding_backward(rows, self.ids.reshape(-1), self.shape[0])
         if self.padding_idx is not None:
             grad[self.padding_idx] = 0
         return grad, None
