@@ -1,6 +1,6 @@
 """`make demo`: train a Transformer to translate English number words into German, on the CPU.
 
-    python examples/demo.py                      # 2 minutes of training, then the test scores
+    python examples/demo.py                      # up to 2 minutes of training, then the test scores
     python examples/demo.py --time-budget 60     # shorter
     python examples/demo.py --quick              # a tiny run in seconds (used by the tests)
 
