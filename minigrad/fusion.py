@@ -18,10 +18,21 @@ import os
 import threading
 
 
+def parse_fused_setting(value: str | None) -> bool:
+    """MINIGRAD_FUSED's value as on/off (unset: on); ValueError naming the variable for a value
+    that is neither, instead of silently taking it as one of them."""
+    text = (value if value is not None else "1").strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"MINIGRAD_FUSED={value!r}: expected 1/true/yes/on or 0/false/no/off")
+
+
 class _FusedState(threading.local):
     """Per-thread switch (the class attribute is the default every thread starts with)."""
 
-    enabled = os.environ.get("MINIGRAD_FUSED", "1").strip().lower() not in ("0", "false", "no")
+    enabled = parse_fused_setting(os.environ.get("MINIGRAD_FUSED"))
 
 
 _state = _FusedState()

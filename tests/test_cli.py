@@ -398,3 +398,17 @@ def test_a_reader_that_stops_reading_is_no_error(checkpoint, tmp_path):
         output.readline()  # then stop reading, as `| head -1` does
     stderr = process.stderr.read()
     assert process.wait(timeout=120) == 141 and stderr == ""
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [("MINIGRAD_NUM_THREADS", "0"), ("MINIGRAD_BACKEND", "cuda"), ("MINIGRAD_FUSED", "maybe")],
+)
+def test_a_bad_minigrad_variable_is_one_line_and_status_2(variable, value):
+    """minigrad reads these at import, before the command line is parsed."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), variable: value}
+    done = subprocess.run([sys.executable, "-m", "transformer", "--help"], env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: {variable}={value!r}")
+    assert len(done.stderr.strip().splitlines()) == 1

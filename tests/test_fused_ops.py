@@ -250,3 +250,14 @@ def test_transformer_fused_and_composed_agree(positional, norm_first):
     np.testing.assert_allclose(fused_logits, composed_logits, atol=1e-10)
     for a, b in zip(fused_grads, composed_grads, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "value, enabled", [(None, True), (" On ", True), ("0", False), ("no", False)]
+)
+def test_fused_switch_reads_on_or_off_and_refuses_anything_else(value, enabled):
+    from minigrad.fusion import parse_fused_setting
+
+    assert parse_fused_setting(value) is enabled
+    with pytest.raises(ValueError, match="MINIGRAD_FUSED='maybe'"):
+        parse_fused_setting("maybe")

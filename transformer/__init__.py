@@ -13,5 +13,16 @@ a toolkit to train toy translation models with it.
 The model's names are re-exported here: ``from transformer import Transformer, padding_mask``.
 """
 
-from transformer.model import *  # noqa: F403 (the re-export is the point)
-from transformer.model import __all__  # noqa: F401
+import importlib
+
+
+def __getattr__(name):
+    """The model's names (and ``__all__``), imported from `transformer.model` on first use: so
+    ``python -m transformer`` starts before minigrad is imported, and can report a bad MINIGRAD_*
+    variable (read at minigrad's import) in one line instead of a traceback."""
+    model = importlib.import_module("transformer.model")
+    if name == "model":
+        return model
+    if name == "__all__" or name in model.__all__:
+        return getattr(model, name)
+    raise AttributeError(f"module 'transformer' has no attribute {name!r}")
