@@ -29,6 +29,8 @@ the same shapes twice in one process (determinism, causality, masking), or whose
 exact (small integers, powers of two, copies).
 """
 
+import importlib.util
+
 import numpy as np
 
 import minigrad
@@ -157,3 +159,12 @@ def layer_norm_tolerance(x, weight=None, bias=None, dtype=None, eps=0.0):
     if bias is not None:
         terms = terms + np.abs(np.asarray(bias, dtype=np.float64))
     return gamma(2 * n + 10, dtype or np.asarray(x).dtype) * terms
+
+
+def load_script(path, name=None):
+    """A script (an example, a benchmark: file names that may start with a digit) imported as a
+    module, so tests can call its functions in-process."""
+    spec = importlib.util.spec_from_file_location(name or path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

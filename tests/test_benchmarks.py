@@ -1,7 +1,6 @@
 """The training benchmark runs end to end at its quick size: worker process, turns, JSON; its
 thread modes, competing load and warm-up work as their options say."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -10,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_TRAIN = ROOT / "benchmarks" / "bench_train.py"
@@ -19,10 +19,7 @@ TINIEST = ("--configs", "tiny", "--steps", "1", "--set", "d_model=8", "d_ff=8", 
 
 @pytest.fixture(scope="module")
 def bench_train():
-    spec = importlib.util.spec_from_file_location("bench_train", BENCH_TRAIN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(BENCH_TRAIN)
 
 
 def run_bench_train(*args, check=True):

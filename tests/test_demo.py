@@ -1,20 +1,17 @@
 """`make demo` (examples/demo.py) end to end at a tiny size: scores, samples, files, paths."""
 
-import importlib.util
 import shutil
 from pathlib import Path
 
 import pytest
+from helpers import load_script
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo.py"
 
 
 @pytest.fixture(scope="module")
 def demo():
-    spec = importlib.util.spec_from_file_location("demo", DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DEMO, "demo")
 
 
 def test_quick_demo_trains_scores_and_says_where_everything_is(demo, tmp_path, capsys):

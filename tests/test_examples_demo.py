@@ -1,9 +1,10 @@
 """examples/demo.py (`make demo`): Ctrl-C before the first validation stops cleanly, saying
 where the model so far is, instead of crashing on the missing best.ckpt."""
 
-import importlib.util
 import signal
 from pathlib import Path
+
+from helpers import load_script
 
 from transformer.training import Trainer
 
@@ -11,9 +12,7 @@ DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo.py"
 
 
 def test_ctrl_c_before_the_first_validation_stops_cleanly(tmp_path, monkeypatch, capsys):
-    spec = importlib.util.spec_from_file_location("demo", DEMO)
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
+    demo = load_script(DEMO, "demo")
     train_step = Trainer.train_step
 
     def ctrl_c_during_the_first_step(self, batch):

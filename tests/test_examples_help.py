@@ -2,10 +2,10 @@
 output written under a git-ignored folder by default (never over the docs' tracked figures)."""
 
 import argparse
-import importlib.util
 from pathlib import Path
 
 import pytest
+from helpers import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if "argparse" in p.read_text())
@@ -18,9 +18,7 @@ class _Parsed(Exception):
 
 def example_parser(path: Path, monkeypatch) -> argparse.ArgumentParser:
     """The parser an example's main() builds (caught as it starts parsing)."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(path)
 
     def capture(parser, args=None, namespace=None):
         raise _Parsed(parser)

@@ -2,12 +2,12 @@
 diverged run before a time mark stops cleanly (the model so far in last.ckpt, nothing scored)
 instead of crashing on best.ckpt."""
 
-import importlib.util
 import json
 import signal
 from pathlib import Path
 
 import pytest
+from helpers import load_script
 
 from transformer.training import Trainer
 
@@ -17,10 +17,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "05_train_tsv.py
 @pytest.fixture(scope="module")
 def example():
     """The example as a module (its file name starts with a digit)."""
-    spec = importlib.util.spec_from_file_location("train_tsv", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(EXAMPLE, "train_tsv")
 
 
 def test_help_describes_the_example_and_every_option(example, capsys):

@@ -1,7 +1,6 @@
 """The copy task (The Annotated Transformer): the model must actually learn, with both post-norm
 and pre-norm, through the example script a user runs."""
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -9,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "03_copy_task.py"
@@ -41,9 +41,7 @@ def test_copy_task_is_learned(options):
 
 
 def test_example_runs_tiny_in_process(capsys):
-    spec = importlib.util.spec_from_file_location("copy_task_example", EXAMPLE)
-    copy_task = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(copy_task)
+    copy_task = load_script(EXAMPLE, "copy_task_example")
     result = copy_task.main(["--steps", "3", "--d-model", "8", "--heads", "2", "--d-ff", "8"])
     assert set(result) == {"loss", "exact", "seconds"}
     assert "greedy decoding copies" in capsys.readouterr().out
