@@ -158,7 +158,7 @@ def threads_for(work: int, grain: int) -> int:
     """One thread per `grain` units of work, at least one, at most `_limit()`."""
     if work < 2 * grain:
         return 1
-    return max(1, min(work // grain, _limit()))
+    return min(work // grain, _limit())
 
 
 def prepare_blas(multiply_adds: int) -> None:
