@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 demo: $(STAMP) system-deps
 	$(BIN)/python examples/demo.py
 
+# One test process per core (pytest-xdist); `pytest` alone runs them one after another.
 test: $(STAMP) system-deps browser-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
