@@ -25,9 +25,10 @@ a smaller one takes one thread by BLAS's own rule) and each Numba parallel launc
 
 Overrides: the environment variable MINIGRAD_NUM_THREADS=N (or "auto", the default) and
 `set_num_threads(n)` / `use_num_threads(n)` fix the count for every large operation; small ones
-still take one thread. Results do not depend on the thread count: BLAS splits a product's rows
-and columns, never its sums; a dot of two vectors, whose sum it would split, takes one thread;
-and the Numba kernels cut their work into a fixed number of chunks.
+still take one thread. Our kernels' results do not depend on the thread count: the Numba
+kernels cut their work into a fixed number of chunks, and a dot of two vectors, whose one sum
+BLAS would split, takes one thread. OpenBLAS's float32 matrix products may differ in the last
+bit between counts on some CPUs (its Haswell kernel); a fixed count repeats a run exactly.
 The BLAS count is changed through threadpoolctl only when it differs from the last one set
 (about 1 microsecond); the free cores cost about 10 microseconds to recheck.
 """
