@@ -174,3 +174,12 @@ def test_reduce_lr_on_plateau_follows_pytorch():
         lrs.append(opt.param_groups[0]["lr"])
     # torch.optim.lr_scheduler.ReduceLROnPlateau gives this sequence for the same calls
     assert lrs == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25]
+
+
+def test_floating_point_exceptions_give_ieee_values_and_numpys_warning():
+    """docs/pytorch_differences.md: log(0) and 1/0 give -inf and inf as in PyTorch, and numpy's
+    RuntimeWarning says where (PyTorch is silent)."""
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        assert minigrad.tensor([0.0]).log().item() == -math.inf
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        assert (minigrad.tensor([1.0]) / 0.0).item() == math.inf
