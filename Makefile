@@ -9,9 +9,10 @@ STAMP := $(VENV)/.installed
 demo: $(STAMP) system-deps
 	$(BIN)/python examples/demo.py
 
-# One test process per core (pytest-xdist); `pytest` alone runs them one after another.
+# One test process per core (pytest-xdist; an idle one takes tests from a busy one's queue);
+# `pytest` alone runs them one after another.
 test: $(STAMP) system-deps browser-deps
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
