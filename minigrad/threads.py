@@ -41,6 +41,7 @@ BLAS_GRAIN = 1 << 18
 SECOND_BLAS_THREAD = 2 * BLAS_GRAIN  # smaller products: one thread, by BLAS's own rule too
 NUMBA_GRAIN = 1 << 19
 CHECK_SECONDS = 0.5
+FIRST_CHECK_SECONDS = 0.1
 TAKEN_ABOVE = 0.25
 ENVIRONMENT_VARIABLE = "MINIGRAD_NUM_THREADS"
 
@@ -95,7 +96,8 @@ def cores_taken(others_cpu_seconds: float, wall_seconds: float) -> int:
 
 class FreeCores:
     """The number of our CPUs that other processes leave free, measured over the last
-    CHECK_SECONDS and cached in between (`count()` is cheap on every call)."""
+    CHECK_SECONDS and cached in between (`count()` is cheap on every call). Until the first
+    measurement, FIRST_CHECK_SECONDS after construction, every CPU counts as free."""
 
     def __init__(self, stat_path="/proc/stat", clock=time.monotonic, own_cpu=time.process_time):
         self.cpus = _our_cpus()
@@ -103,7 +105,8 @@ class FreeCores:
         self.ticks_per_second = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self.free = len(self.cpus)
         self.sample = self._read()
-        self.next_check = self.clock() + CHECK_SECONDS
+        self.measured = False
+        self.next_check = self.clock() + FIRST_CHECK_SECONDS
 
     def _read(self):
         """(wall time, busy ticks of our CPUs, our CPU seconds), or None without /proc/stat."""
@@ -119,8 +122,16 @@ class FreeCores:
             (wall0, ticks0, own0), (wall1, ticks1, own1) = self.sample, now
             others = (ticks1 - ticks0) / self.ticks_per_second - (own1 - own0)
             self.free = max(1, len(self.cpus) - cores_taken(others, wall1 - wall0))
+            self.measured = True
         self.sample, self.next_check = now, self.clock() + CHECK_SECONDS
         return self.free
+
+    def measure(self, sleep=time.sleep) -> int:
+        """`count()`, after waiting for the first measurement if there is none yet (at most
+        FIRST_CHECK_SECONDS, once)."""
+        if not self.measured and self.sample is not None:
+            sleep(max(0.0, self.next_check - self.clock()))
+        return self.count()
 
 
 class _Blas:
@@ -145,14 +156,17 @@ _blas = None
 _blas_threads = None  # the count last set, so that an unchanged count costs one comparison
 
 
-def _limit() -> int:
-    """The most threads a large operation may take now: the fixed count, else the free cores."""
+def _cores() -> FreeCores:
+    """This process's `FreeCores`, made on first use."""
     global _free_cores
-    if _fixed is not None:
-        return _fixed
     if _free_cores is None:
         _free_cores = FreeCores()
-    return _free_cores.count()
+    return _free_cores
+
+
+def _limit() -> int:
+    """The most threads a large operation may take now: the fixed count, else the free cores."""
+    return _fixed if _fixed is not None else _cores().count()
 
 
 def threads_for(work: int, grain: int) -> int:
@@ -188,8 +202,9 @@ def prepare_numba(elements: int) -> None:
 def get_num_threads() -> int:
     """The threads a large operation would run on now: the count set by `set_num_threads` or
     MINIGRAD_NUM_THREADS, else the cores other programs leave free (PyTorch's name; its value
-    there is fixed)."""
-    return _limit()
+    there is fixed). Measured, not assumed: the first call in a process may wait up to
+    FIRST_CHECK_SECONDS (0.1 s) for a first reading of the load."""
+    return _fixed if _fixed is not None else _cores().measure()
 
 
 def set_num_threads(n: int | None) -> None:

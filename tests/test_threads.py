@@ -106,6 +106,39 @@ def test_free_cores_subtract_what_others_use_and_ignore_our_own_time(tmp_path):
     assert free.count() == 1
 
 
+def test_the_first_reading_comes_sooner_than_the_later_ones(tmp_path):
+    """A short run on a busy machine must adapt too: the first check is due FIRST_CHECK_SECONDS
+    after the start, the later ones CHECK_SECONDS apart."""
+    stat, now = tmp_path / "stat", FakeTime()
+    hz = os.sysconf("SC_CLK_TCK")
+    write_stat(stat, busy=0, idle=0)
+    free = threads.FreeCores(stat, clock=lambda: now.wall, own_cpu=lambda: now.own)
+    now.wall += threads.FIRST_CHECK_SECONDS / 2
+    assert free.count() == len(CPUS) and not free.measured
+
+    now.wall += threads.FIRST_CHECK_SECONDS / 2  # others used every core over the window
+    write_stat(stat, busy=int(hz * threads.FIRST_CHECK_SECONDS) * 2, idle=0)
+    assert free.count() == 1 and free.measured
+    assert threads.FIRST_CHECK_SECONDS < threads.CHECK_SECONDS
+
+
+def test_measure_waits_for_the_first_reading_once(tmp_path):
+    stat, now = tmp_path / "stat", FakeTime()
+    hz = os.sysconf("SC_CLK_TCK")
+    write_stat(stat, busy=0, idle=0)
+    free = threads.FreeCores(stat, clock=lambda: now.wall, own_cpu=lambda: now.own)
+    waits = []
+
+    def sleep(seconds):  # others take every core while we wait
+        waits.append(seconds)
+        now.wall += seconds
+        write_stat(stat, busy=int(hz * seconds) * 2, idle=0)
+
+    assert free.measure(sleep) == 1
+    assert waits == [pytest.approx(threads.FIRST_CHECK_SECONDS)]
+    assert free.measure(sleep) == 1 and len(waits) == 1  # measured: no second wait
+
+
 def test_without_proc_stat_every_core_counts_as_free(tmp_path):
     free = threads.FreeCores(tmp_path / "missing", clock=time.monotonic)
     assert free.count() == len(CPUS)
@@ -119,6 +152,19 @@ def test_a_busy_process_is_seen_as_a_taken_core():
         free = threads.FreeCores()
         time.sleep(threads.CHECK_SECONDS + 0.1)
         assert free.count() <= len(CPUS) - 1  # more load elsewhere can only take more
+    finally:
+        busy.kill()
+        busy.wait()
+
+
+@pytest.mark.skipif(len(CPUS) < 2 or not os.path.exists("/proc/stat"), reason="Linux, 2+ CPUs")
+def test_get_num_threads_right_after_import_sees_a_busy_core():
+    """What `make demo` prints as the free cores: measured, not assumed to be every core."""
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        status, output = run_python("import minigrad; print(minigrad.get_num_threads())")
+        assert status == 0 and int(output) <= len(CPUS) - 1, output
     finally:
         busy.kill()
         busy.wait()
