@@ -93,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         args.time_budget = 3.0
     config = demo_config(args.time_budget, args.quick, args.seed)
 
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"English -> German numbers: {args.time_budget:.0f} s of training on "
-          f"{os.cpu_count()} CPU core(s) ({minigrad.get_num_threads()} free now), "
+          f"{cores} CPU core(s) ({minigrad.get_num_threads()} free now), "
           "then the test set\n")  # fmt: skip
     started = time.perf_counter()
     trainer = Trainer(config, args.out, overwrite=True, progress_bar=sys.stderr.isatty())
