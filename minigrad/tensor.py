@@ -11,6 +11,7 @@ float64. Python and numpy scalars never promote a float32 tensor to float64.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import namedtuple
 
@@ -276,10 +277,18 @@ class Tensor:
     def __neg__(self):
         return E.Neg.apply(self)
 
+    def neg(self):
+        """-x (PyTorch's method name for unary minus)."""
+        return E.Neg.apply(self)
+
     def __matmul__(self, other):
         other = self._lift(other)
         _check_matmul(self.shape, other.shape)
         return L.MatMul.apply(self, other)
+
+    def matmul(self, other):
+        """self @ other: matrix product with numpy's and PyTorch's broadcasting rules."""
+        return self.__matmul__(other)
 
     def __rmatmul__(self, other):
         return self._lift(other).__matmul__(self)
@@ -336,6 +345,27 @@ class Tensor:
         return E.Abs.apply(self)
 
     __abs__ = abs
+
+    def sign(self):
+        """-1, 0 or 1 by the sign of each element (gradient 0)."""
+        return E.PiecewiseConstant.apply(self, fn=np.sign)
+
+    def floor(self):
+        """The largest integer <= x, elementwise (gradient 0)."""
+        return E.PiecewiseConstant.apply(self, fn=np.floor)
+
+    def ceil(self):
+        """The smallest integer >= x, elementwise (gradient 0)."""
+        return E.PiecewiseConstant.apply(self, fn=np.ceil)
+
+    def trunc(self):
+        """x rounded towards zero, elementwise (gradient 0)."""
+        return E.PiecewiseConstant.apply(self, fn=np.trunc)
+
+    def round(self, decimals: int = 0):
+        """x rounded to ``decimals`` decimal places, halves to even as in PyTorch and numpy
+        (round(0.5) = 0, round(1.5) = 2); gradient 0."""
+        return E.PiecewiseConstant.apply(self, fn=functools.partial(np.round, decimals=decimals))
 
     def clamp(self, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
         """Limit values to [min, max]; either bound may be None."""
@@ -593,6 +623,16 @@ class Tensor:
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return M.Permute.apply(self, dims=tuple(dims))
 
+    def t(self):
+        """The transpose of a matrix; a tensor of 0 or 1 dims is returned as it is (PyTorch's
+        rule). For more dims name the two to swap: ``transpose(-2, -1)``."""
+        if self.ndim > 2:
+            raise ValueError(
+                f"t() expects a tensor with at most 2 dims, got {self.ndim}: use "
+                "transpose(dim0, dim1) to swap two of them"
+            )
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
     @property
     def T(self):  # noqa: N802 (PyTorch's name)
         """All dimensions reversed."""
@@ -656,6 +696,36 @@ class Tensor:
         if index.dtype.kind not in "iu":
             raise TypeError(f"gather(): index must be an integer tensor, got {index.dtype}")
         return M.Gather.apply(self, index, dim=dim % self.ndim)
+
+    def unbind(self, dim: int = 0):
+        """The slices along ``dim`` as a tuple of tensors, each without that dim."""
+        axis = R.normalize_dims(dim, self.ndim)[0]
+        return tuple(self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis]))
+
+    def roll(self, shifts, dims=None):
+        """Shift elements by ``shifts`` places along ``dims`` (ints or tuples of them), those
+        pushed off one end coming back at the other; with ``dims`` None, along the flattened
+        tensor, shape kept (torch.roll, numpy's roll)."""
+        if dims is None:
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        shifts = shifts if isinstance(shifts, tuple | list) else (shifts,)
+        dims = dims if isinstance(dims, tuple | list) else (dims,)
+        if len(shifts) != len(dims):
+            raise ValueError(f"roll(): {len(shifts)} shifts for {len(dims)} dims")
+        out = self
+        for shift, axis in zip(shifts, R.normalize_dims(tuple(dims), self.ndim), strict=True):
+            order = np.roll(np.arange(self.shape[axis]), shift)  # out[i] = x[order[i]]
+            out = out[(slice(None),) * axis + (order,)]
+        return out
+
+    def isclose(self, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False):
+        """|self - other| <= atol + rtol * |other| elementwise, as a bool tensor."""
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._wrap(np.isclose(self.data, other, rtol, atol, equal_nan))
+
+    def allclose(self, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False):
+        """Whether `isclose` holds for every element: a Python bool."""
+        return bool(self.isclose(other, rtol, atol, equal_nan).data.all())
 
     def flip(self, *dims):
         """Reverse the order of elements along ``dims``."""

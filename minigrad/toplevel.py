@@ -210,3 +210,43 @@ def tril(x: Tensor, diagonal: int = 0) -> Tensor:
 def triu(x: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims."""
     return x.triu(diagonal)
+
+
+def roll(x: Tensor, shifts, dims=None) -> Tensor:
+    """Shift elements along ``dims``, wrapping around (see `Tensor.roll`)."""
+    return x.roll(shifts, dims)
+
+
+def unbind(x: Tensor, dim: int = 0) -> tuple:
+    """The slices along ``dim`` as a tuple of tensors, each without that dim."""
+    return x.unbind(dim)
+
+
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (gradient 0)."""
+    return x.sign()
+
+
+def floor(x: Tensor) -> Tensor:
+    """The largest integer <= x, elementwise (gradient 0)."""
+    return x.floor()
+
+
+def ceil(x: Tensor) -> Tensor:
+    """The smallest integer >= x, elementwise (gradient 0)."""
+    return x.ceil()
+
+
+def round(x: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001
+    """x rounded to ``decimals`` places, halves to even (gradient 0)."""
+    return x.round(decimals)
+
+
+def isclose(a: Tensor, b, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False):
+    """|a - b| <= atol + rtol * |b| elementwise, as a bool tensor."""
+    return _as_tensor(a).isclose(b, rtol, atol, equal_nan)
+
+
+def allclose(a: Tensor, b, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False):
+    """Whether `isclose` holds for every element: a Python bool."""
+    return _as_tensor(a).allclose(b, rtol, atol, equal_nan)

@@ -2,6 +2,8 @@
 and gradients against finite differences in float64."""
 
 import math
+import os
+import re
 
 import numpy as np
 import pytest
@@ -183,3 +185,104 @@ def test_floating_point_exceptions_give_ieee_values_and_numpys_warning():
         assert minigrad.tensor([0.0]).log().item() == -math.inf
     with pytest.warns(RuntimeWarning, match="divide by zero"):
         assert (minigrad.tensor([1.0]) / 0.0).item() == math.inf
+
+
+def test_rounding_and_sign_match_pytorch_values():
+    x = minigrad.tensor([-2.5, -1.5, -0.5, 0.0, 0.5, 1.5, 2.7, -3.2], dtype=minigrad.float64)
+    assert x.round().tolist() == [-2.0, -2.0, -0.0, 0.0, 0.0, 2.0, 3.0, -3.0]  # halves to even
+    assert x.floor().tolist() == [-3.0, -2.0, -1.0, 0.0, 0.0, 1.0, 2.0, -4.0]
+    assert x.ceil().tolist() == [-2.0, -1.0, -0.0, 0.0, 1.0, 2.0, 3.0, -3.0]
+    assert x.trunc().tolist() == [-2.0, -1.0, -0.0, 0.0, 0.0, 1.0, 2.0, -3.0]
+    assert x.sign().tolist() == [-1.0, -1.0, -1.0, 0.0, 1.0, 1.0, 1.0, -1.0]
+    assert minigrad.tensor([1.2345, -6.789]).round(2).allclose(minigrad.tensor([1.23, -6.79]))
+    ints = minigrad.tensor([-3, 0, 2])
+    assert ints.floor().dtype == np.int64 and ints.round().tolist() == [-3, 0, 2]
+    assert ints.sign().tolist() == [-1, 0, 1] and ints.sign().dtype == np.int64
+    for f in (minigrad.floor, minigrad.ceil, minigrad.round, minigrad.sign):
+        assert f(x).tolist() == getattr(x, f.__name__)().tolist()
+
+
+@pytest.mark.parametrize("name", ["sign", "floor", "ceil", "trunc", "round"])
+def test_rounding_and_sign_have_zero_gradient(name):
+    x = minigrad.tensor([[0.3, -1.7, 2.2], [-0.6, 1.1, 4.4]], dtype=minigrad.float64,
+                        requires_grad=True)  # fmt: skip
+    y = getattr(x, name)()
+    (y * 3 + x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))  # only `+ x` contributes
+    assert gradcheck(lambda t: getattr(t, name)() * t, [x])  # away from the jumps
+    assert minigrad.gradgradcheck(lambda t: getattr(t, name)() * t * t, [x])
+
+
+def test_t_matmul_and_neg_follow_pytorch():
+    m = leaf(2, 3)
+    assert m.t().shape == (3, 2) and m.t().t().tolist() == m.tolist()
+    v = leaf(3)
+    assert v.t() is v and minigrad.tensor(2.0).t().item() == 2.0
+    with pytest.raises(ValueError, match="at most 2 dims.*transpose"):
+        leaf(2, 3, 4).t()
+    np.testing.assert_array_equal(m.matmul(m.t()).numpy(), (m @ m.t()).numpy())
+    np.testing.assert_array_equal(minigrad.matmul(m, v).numpy(), m.numpy() @ v.numpy())
+    assert m.neg().tolist() == (-m).tolist()
+    assert gradcheck(lambda a: a.t().matmul(a).neg(), [m])
+
+
+def test_unbind_and_roll_match_pytorch_values():
+    x = minigrad.arange(6).reshape(2, 3)
+    assert [t.tolist() for t in x.unbind()] == [[0, 1, 2], [3, 4, 5]]
+    assert [t.tolist() for t in minigrad.unbind(x, 1)] == [[0, 3], [1, 4], [2, 5]]
+    assert x.roll(1).tolist() == [[5, 0, 1], [2, 3, 4]]  # flattened, shape kept
+    assert x.roll(1, 1).tolist() == [[2, 0, 1], [5, 3, 4]]
+    assert x.roll(-1, -1).tolist() == [[1, 2, 0], [4, 5, 3]]
+    assert minigrad.roll(x, (1, 2), (0, 1)).tolist() == [[4, 5, 3], [1, 2, 0]]
+    assert x.roll(7, 1).tolist() == x.roll(1, 1).tolist()  # shifts wrap around
+    with pytest.raises(ValueError, match="2 shifts for 1 dims"):
+        x.roll((1, 2), 0)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: x.roll(1),
+        lambda x: x.roll(-2, 1) * x,
+        lambda x: x.roll((1, 1), (0, 1)),
+        lambda x: x.T.roll(1, 0),  # a non-contiguous input
+        lambda x: minigrad.stack(x.unbind(1)[::-1]),
+        lambda x: x.unbind(0)[1] * x,  # a slice broadcast back against the whole
+    ],
+)
+def test_unbind_and_roll_gradients(f):
+    assert gradcheck(f, [leaf(3, 4)])
+    assert minigrad.gradgradcheck(lambda x: f(x) * x.sum(), [leaf(3, 4)])
+
+
+def test_one_hot_matches_pytorch():
+    out = nn.functional.one_hot(minigrad.tensor([0, 2, 1]))
+    assert out.dtype == np.int64 and out.tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    assert nn.functional.one_hot(minigrad.tensor([[1], [0]]), 4).shape == (2, 1, 4)
+    assert nn.functional.one_hot(np.array([], dtype=np.int64), 3).shape == (0, 3)
+    with pytest.raises(ValueError, match="id 3 is out of range for 3 classes"):
+        nn.functional.one_hot(minigrad.tensor([0, 3]), 3)
+    with pytest.raises(ValueError, match="id -1 is out of range"):
+        nn.functional.one_hot(minigrad.tensor([-1, 0]), 2)
+
+
+def test_isclose_and_allclose():
+    a = minigrad.tensor([1.0, 2.0, float("nan")])
+    b = minigrad.tensor([1.0 + 1e-7, 2.1, float("nan")])
+    assert a.isclose(b).tolist() == [True, False, False]
+    assert minigrad.isclose(a, b, equal_nan=True).tolist() == [True, False, True]
+    assert not minigrad.allclose(a, b) and minigrad.allclose(a, b, atol=0.2, equal_nan=True)
+    assert a[:2].allclose([1.0, 2.0]) is True
+
+
+def test_the_api_listed_in_pytorch_differences_exists():
+    """Every name in docs/pytorch_differences.md's "how much of the API" row is real."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "docs", "pytorch_differences.md"), encoding="utf-8") as doc:
+        (row,) = [line for line in doc if line.startswith("| how much of the API |")]
+    groups = [g for g in re.findall(r"`([^`]+)`", row) if "(" not in g]  # not the example call
+    names = {name for group in groups for name in group.split()}
+    not_names = {"minigrad.*", "nn.functional", "AttributeError"}
+    owners = (minigrad.Tensor, minigrad, nn.functional)
+    missing = sorted(n for n in names - not_names if not any(hasattr(o, n) for o in owners))
+    assert len(names) > 80 and not missing

@@ -103,6 +103,19 @@ def embedding(ids, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     return N.Embedding.apply(weight, ids, padding_idx=padding_idx)
 
 
+def one_hot(ids, num_classes: int = -1) -> Tensor:
+    """(..., num_classes) int64 tensor with a 1 at each id's place and 0 elsewhere, for integer
+    ``ids`` of any shape; ``num_classes`` -1 takes the largest id + 1. No gradient (ids are
+    not differentiable)."""
+    ids = (ids.data if isinstance(ids, Tensor) else np.asarray(ids)).astype(np.int64, copy=False)
+    if num_classes == -1:
+        num_classes = int(ids.max()) + 1 if ids.size else 0
+    if ids.size and (ids.min() < 0 or ids.max() >= num_classes):
+        bad = ids[(ids < 0) | (ids >= num_classes)][0]
+        raise ValueError(f"one_hot(): id {bad} is out of range for {num_classes} classes")
+    return Tensor._wrap(np.eye(num_classes, dtype=np.int64)[ids])
+
+
 def _check_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> None:
     if x.shape[-1] != weight.shape[1]:
         raise ValueError(

@@ -132,6 +132,21 @@ class Neg(Function):
         return -g
 
 
+class PiecewiseConstant(Function):
+    """out = fn(a) for a function that is flat between jumps (sign, floor, ceil, round, trunc):
+    da = 0, PyTorch's convention (at a jump the derivative does not exist). Integer inputs of
+    the rounding functions are returned unchanged, in their dtype, as in PyTorch."""
+
+    def forward(self, a, fn=None):
+        return fn(a) if a.dtype.kind == "f" or fn is np.sign else a.copy()
+
+    def backward(self, g):
+        return np.zeros_like(g)
+
+    def backward_graph(self, g):
+        return g * 0
+
+
 class Exp(Function):
     """out = e^a;  da = g * out."""
 
