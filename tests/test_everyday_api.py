@@ -283,6 +283,85 @@ def test_the_api_listed_in_pytorch_differences_exists():
     groups = [g for g in re.findall(r"`([^`]+)`", row) if "(" not in g]  # not the example call
     names = {name for group in groups for name in group.split()}
     not_names = {"minigrad.*", "nn.functional", "AttributeError"}
-    owners = (minigrad.Tensor, minigrad, nn.functional)
+    owners = (minigrad.Tensor, minigrad, nn, nn.functional)
     missing = sorted(n for n in names - not_names if not any(hasattr(o, n) for o in owners))
     assert len(names) > 80 and not missing
+
+
+def test_more_activations_and_shape_modules_match_pytorch():
+    x = minigrad.tensor([-1.0, 0.0, 2.0], dtype=minigrad.float64)
+    np.testing.assert_allclose(
+        nn.SiLU()(x).numpy(), [-0.2689414213699951, 0.0, 1.7615941559557646], rtol=1e-12
+    )
+    assert nn.LeakyReLU(0.1)(x).tolist() == [-0.1, 0.0, 2.0]
+    assert nn.functional.leaky_relu(x).tolist() == [-0.01, 0.0, 2.0]
+    assert nn.Identity()(x) is x
+    assert nn.Flatten()(minigrad.zeros(2, 3, 4)).shape == (2, 12)
+    assert nn.Flatten(0, 1)(minigrad.zeros(2, 3, 4)).shape == (6, 4)
+    m = minigrad.tensor([[1.0, 2.0], [3.0, 5.0]])
+    np.testing.assert_allclose(nn.Softmax(dim=0)(m).numpy().sum(0), [1, 1], rtol=1e-6)
+    np.testing.assert_allclose(nn.LogSoftmax()(m).numpy(), m.log_softmax(-1).numpy())
+    leaf_x = minigrad.tensor([-2.0, 0.0, 3.0], requires_grad=True)
+    nn.functional.leaky_relu(leaf_x, 0.1).sum().backward()
+    np.testing.assert_allclose(leaf_x.grad.numpy(), [0.1, 0.1, 1.0])  # slope at 0, as PyTorch
+
+
+LOGITS = [[-3.0, 0.0, 2.0], [100.0, -100.0, 0.5]]
+TARGETS = [[0.0, 1.0, 1.0], [0.0, 1.0, 0.3]]
+
+
+def test_binary_cross_entropy_with_logits_matches_pytorch_without_overflow():
+    x = minigrad.tensor(LOGITS, dtype=minigrad.float64, requires_grad=True)
+    y = minigrad.tensor(TARGETS, dtype=minigrad.float64)
+    loss = nn.functional.binary_cross_entropy_with_logits(x, y, reduction="none")
+    expected = [[0.048587351573742055, 0.6931471805599453, 0.1269280110429725],
+                [100.0, 100.0, 0.8240769841801067]]  # fmt: skip
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
+    loss.sum().backward()
+    expected_grad = [[0.04742587317756678, -0.5, -0.11920292202211769],
+                     [1.0, -1.0, 0.3224593312018546]]  # fmt: skip
+    np.testing.assert_allclose(x.grad.numpy(), expected_grad, rtol=1e-12)
+    np.testing.assert_allclose(nn.BCEWithLogitsLoss()(x, y).item(), 33.615456587892794)
+    np.testing.assert_allclose(
+        nn.functional.binary_cross_entropy_with_logits(x, TARGETS, "sum").item(),
+        201.69273952735676,
+    )
+    with pytest.raises(ValueError, match="same shape"):
+        nn.functional.binary_cross_entropy_with_logits(x, [0.0, 1.0, 1.0])
+
+
+def test_binary_cross_entropy_with_logits_gradients():
+    rng = np.random.default_rng(0)
+    y = minigrad.tensor(rng.random((3, 4)), requires_grad=True)
+    assert y.dtype == np.float64
+    f = nn.functional.binary_cross_entropy_with_logits
+    assert gradcheck(lambda x, y: f(x, y, reduction="none"), [leaf(3, 4), y])
+    y_t = minigrad.tensor(rng.random((4, 3)), requires_grad=True)
+    assert gradcheck(lambda x, y: f(x.T, y.T), [leaf(4, 3), y_t])  # non-contiguous
+    assert minigrad.gradgradcheck(lambda x, y: f(x, y) * x.sum(), [leaf(3, 4), y])
+
+
+def test_nll_loss_matches_pytorch_and_cross_entropy():
+    logits = minigrad.tensor([[1.0, 2.0, 3.0], [0.5, 0.5, 0.0], [2.0, -1.0, 0.0]],
+                             dtype=minigrad.float64, requires_grad=True)  # fmt: skip
+    target = minigrad.tensor([2, -100, 0])
+    log_probs = logits.log_softmax(1)
+    f = nn.functional.nll_loss
+    np.testing.assert_allclose(f(log_probs, target).item(), 0.28872599200033294, rtol=1e-12)
+    np.testing.assert_allclose(
+        f(log_probs, target, reduction="none").numpy(),
+        [0.4076059644443804, 0.0, 0.16984601955628548],
+    )
+    np.testing.assert_allclose(
+        nn.NLLLoss(reduction="sum")(log_probs, target).item(), 0.5774519840006659
+    )
+    np.testing.assert_allclose(
+        f(log_probs, target).item(), nn.functional.cross_entropy(logits, target).item()
+    )
+    assert f(log_probs, [-100, -100, -100]).item() == 0.0  # every target ignored: 0, as ours
+    assert gradcheck(lambda x: f(x.log_softmax(1), [2, -100, 0]), [leaf(3, 3)])
+    assert gradcheck(lambda x: f(x.T, [1, 0, 3], reduction="none"), [leaf(4, 3)])
+    with pytest.raises(IndexError, match=r"targets must be integers in \[0, 3\)"):
+        f(log_probs, [3, 0, 0])
+    with pytest.raises(ValueError, match="expected log_probs"):
+        f(log_probs, [0, 1])

@@ -14,6 +14,7 @@ import numpy as np
 from minigrad import kernels
 from minigrad.autograd import is_grad_enabled
 from minigrad.fusion import is_fused_enabled
+from minigrad.ops import elementwise as E
 from minigrad.ops import neural as N
 from minigrad.ops.reductions import normalize_dims
 from minigrad.tensor import Tensor
@@ -22,6 +23,17 @@ from minigrad.tensor import Tensor
 def relu(x: Tensor) -> Tensor:
     """max(x, 0) elementwise."""
     return x.relu()
+
+
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    return x * x.sigmoid()
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope * x (slope negative_slope at 0, as PyTorch)."""
+    positive = Tensor._wrap(x.data > 0)
+    return E.Where.apply(positive, x, x * negative_slope)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
@@ -326,3 +338,39 @@ def cross_entropy(
         logits, Tensor._wrap(target), ignore_index=ignore_index, label_smoothing=label_smoothing
     )
     return _reduce(loss, reduction, count=int((target != ignore_index).sum()))
+
+
+def nll_loss(log_probs: Tensor, target, ignore_index: int = -100, reduction: str = "mean"):
+    """Negative log-likelihood of (N, C) log-probabilities (`log_softmax`'s output) against (N,)
+    class indices: -log_probs[i, target[i]], ``mean`` over the targets that are not
+    ``ignore_index`` (0 when all are). ``cross_entropy(x, t)`` is ``nll_loss(log_softmax(x), t)``
+    in one node."""
+    target = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if log_probs.ndim != 2 or target.shape != log_probs.shape[:1]:
+        raise ValueError(
+            f"nll_loss(): expected log_probs (N, C) and target (N,), got {log_probs.shape} and "
+            f"{target.shape}"
+        )
+    kept = target != ignore_index
+    if target.dtype.kind not in "iu" or not np.all(
+        (target[kept] >= 0) & (target[kept] < log_probs.shape[1])
+    ):
+        raise IndexError(
+            f"nll_loss(): targets must be integers in [0, {log_probs.shape[1]}) or ignore_index"
+        )
+    picked = log_probs.gather(1, np.where(kept, target, 0)[:, None])[:, 0]
+    loss = picked.masked_fill(~kept, 0.0) * -1
+    return _reduce(loss, reduction, count=int(kept.sum()))
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
+    """-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] per element, for logits x and targets
+    y in [0, 1] of the same shape, computed from the logits so that it never overflows (see
+    `minigrad.ops.neural.BinaryCrossEntropyWithLogits`)."""
+    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target, logits.dtype))
+    if target.shape != logits.shape:
+        raise ValueError(
+            f"binary_cross_entropy_with_logits(): target {target.shape} and logits "
+            f"{logits.shape} must have the same shape"
+        )
+    return _reduce(N.BinaryCrossEntropyWithLogits.apply(logits, target), reduction)

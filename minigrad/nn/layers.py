@@ -129,6 +129,63 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
+class SiLU(Module):
+    """x * sigmoid(x)."""
+
+    def forward(self, x):
+        return F.silu(x)
+
+
+class LeakyReLU(Module):
+    """x where x > 0, else negative_slope * x."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Identity(Module):
+    """Returns its input (a placeholder where a layer is optional)."""
+
+    def forward(self, x):
+        return x
+
+
+class Flatten(Module):
+    """``x.flatten(start_dim, end_dim)``; by default keeps the batch dim: (N, ...) -> (N, -1)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+
+class Softmax(Module):
+    """``F.softmax`` over ``dim``."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, self.dim)
+
+
+class LogSoftmax(Softmax):
+    """``F.log_softmax`` over ``dim``."""
+
+    def forward(self, x):
+        return F.log_softmax(x, self.dim)
+
+
 class Tanh(Module):
     """tanh(x)."""
 
@@ -166,3 +223,25 @@ class MSELoss(Module):
 
     def forward(self, input, target):  # noqa: A002 (PyTorch's argument name)
         return F.mse_loss(input, target, self.reduction)
+
+
+class NLLLoss(Module):
+    """``F.nll_loss`` as a module: (N, C) log-probabilities against (N,) class indices."""
+
+    def __init__(self, ignore_index: int = -100, reduction: str = "mean"):
+        super().__init__()
+        self.ignore_index, self.reduction = ignore_index, reduction
+
+    def forward(self, log_probs, target):
+        return F.nll_loss(log_probs, target, self.ignore_index, self.reduction)
+
+
+class BCEWithLogitsLoss(Module):
+    """``F.binary_cross_entropy_with_logits`` as a module."""
+
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, logits, target):
+        return F.binary_cross_entropy_with_logits(logits, target, self.reduction)

@@ -86,6 +86,29 @@ class CrossEntropy(Function):
         return (Softmax.apply(self.parents[0], dim=1) - distribution) * row.reshape(-1, 1), None
 
 
+class BinaryCrossEntropyWithLogits(Function):
+    """Elementwise loss of logits x against targets y in [0, 1], with s = sigmoid(x):
+
+    loss = -[y log s + (1 - y) log(1 - s)] = max(x, 0) - x y + log(1 + e^-|x|)
+
+    (the second form never overflows);  dx = g (s - y),  dy = -g x.
+    """
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+
+    def backward(self, g):
+        e = np.exp(-np.abs(self.x))  # sigmoid without overflow, as `Sigmoid`
+        s = np.where(self.x >= 0, 1 / (1 + e), e / (1 + e))
+        needs = self.needs_input_grad
+        return (g * (s - self.y) if needs[0] else None), (-g * self.x if needs[1] else None)
+
+    def backward_graph(self, g):
+        x, y = self.parents
+        return g * (x.sigmoid() - y), -g * x
+
+
 def _target_distribution(target, ignore_index, eps, shape, like):
     """The smoothed target distribution (1 - eps) onehot(t) + eps / C of every row, (N, C), and
     which rows count (N,), 1 or 0, as constant tensors of `like`'s dtype (for second
