@@ -534,12 +534,7 @@ class Tensor:
         m = np.max(self.data, axis=dims, keepdims=True)
         m = Tensor._wrap(np.where(np.isfinite(m), m, 0).astype(self.dtype))
         out = (self - m).exp().sum(dims, keepdim=True).log() + m
-        return out if keepdim else out.squeeze_dims(dims)
-
-    def squeeze_dims(self, dims):
-        """Remove the size-1 dimensions ``dims`` (a tuple)."""
-        keep = tuple(n for i, n in enumerate(self.shape) if i not in dims)
-        return self.reshape(keep)
+        return out if keepdim else out.squeeze(dims)
 
     def softmax(self, dim: int):
         """exp(x) / sum(exp(x)) along ``dim`` (as ``F.softmax``)."""
@@ -606,19 +601,20 @@ class Tensor:
         """Merge dimensions ``start_dim..end_dim`` into one."""
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
+        start, end = R.axis(start_dim, self.ndim), R.axis(end_dim, self.ndim)
         shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
         return self.reshape(shape)
 
     def permute(self, *dims):
         """Reorder the dimensions."""
-        dims = tuple(d % self.ndim for d in _shape_args(dims))
+        dims = tuple(R.axis(d, self.ndim) for d in _shape_args(dims))
         if sorted(dims) != list(range(self.ndim)):
             raise ValueError(f"permute(): {dims} is not a permutation of {self.ndim} dims")
         return M.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0: int, dim1: int):
         """Swap two dimensions."""
+        dim0, dim1 = R.axis(dim0, self.ndim), R.axis(dim1, self.ndim)
         dims = list(range(self.ndim))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return M.Permute.apply(self, dims=tuple(dims))
@@ -640,17 +636,17 @@ class Tensor:
 
     def unsqueeze(self, dim: int):
         """Insert a dimension of size 1 at ``dim``."""
-        dim = dim % (self.ndim + 1)
+        dim = R.axis(dim, self.ndim, new=True)
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim=None):
-        """Remove dimensions of size 1 (only ``dim`` when given)."""
-        if dim is None:
-            return self.reshape(tuple(n for n in self.shape if n != 1))
-        dim = dim % max(self.ndim, 1)
-        if self.ndim == 0 or self.shape[dim] != 1:
+        """Remove dimensions of size 1: all of them, or those among ``dim`` (an int or a tuple);
+        a named dimension of another size stays, as in PyTorch."""
+        if self.ndim == 0:
             return self
-        return self.reshape(self.shape[:dim] + self.shape[dim + 1 :])
+        dims = range(self.ndim) if dim is None else R.normalize_dims(dim, self.ndim)
+        drop = {d for d in dims if self.shape[d] == 1}
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
 
     def expand(self, *shape):
         """Broadcast to a larger shape without copying (-1 keeps a dimension)."""
@@ -669,6 +665,7 @@ class Tensor:
 
     def split(self, split_size, dim: int = 0):
         """Split into pieces of ``split_size`` (an int, or a list of sizes) along ``dim``."""
+        dim = R.axis(dim, self.ndim)
         length = self.shape[dim]
         if isinstance(split_size, int):
             sizes = [split_size] * (length // split_size)
@@ -679,7 +676,7 @@ class Tensor:
         if sum(sizes) != length:
             raise ValueError(f"split(): sizes {sizes} do not add up to {length} along dim {dim}")
         pieces, start = [], 0
-        prefix = (slice(None),) * (dim % self.ndim)
+        prefix = (slice(None),) * dim
         for size in sizes:
             pieces.append(self[prefix + (slice(start, start + size),)])
             start += size
@@ -687,7 +684,7 @@ class Tensor:
 
     def chunk(self, chunks: int, dim: int = 0):
         """Split into ``chunks`` nearly equal pieces along ``dim`` (the last may be smaller)."""
-        size = -(-self.shape[dim] // chunks)
+        size = -(-self.shape[R.axis(dim, self.ndim)] // chunks)
         return self.split(size, dim)
 
     def gather(self, dim: int, index):
@@ -695,7 +692,7 @@ class Tensor:
         index = index if isinstance(index, Tensor) else Tensor(index)
         if index.dtype.kind not in "iu":
             raise TypeError(f"gather(): index must be an integer tensor, got {index.dtype}")
-        return M.Gather.apply(self, index, dim=dim % self.ndim)
+        return M.Gather.apply(self, index, dim=R.axis(dim, self.ndim))
 
     def unbind(self, dim: int = 0):
         """The slices along ``dim`` as a tuple of tensors, each without that dim."""

@@ -10,6 +10,7 @@ import numpy as np
 from minigrad.ops import elementwise as E
 from minigrad.ops import linalg as L
 from minigrad.ops import movement as M
+from minigrad.ops import reductions as R
 from minigrad.tensor import Tensor, _check_broadcast, broadcast_shape
 
 
@@ -25,7 +26,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("cat(): expected a non-empty sequence of tensors")
     ndim = tensors[0].ndim
-    axis = dim % ndim
+    axis = R.axis(dim, ndim)
     for t in tensors[1:]:
         if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1 :] != (
             tensors[0].shape[:axis] + tensors[0].shape[axis + 1 :]
@@ -40,7 +41,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack(): all tensors must have the same shape, got {sorted(shapes)}")
-    return M.Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
+    return M.Stack.apply(*tensors, dim=R.axis(dim, tensors[0].ndim, new=True))
 
 
 def split(x: Tensor, split_size, dim: int = 0) -> tuple:

@@ -25,6 +25,30 @@ def test_matmul_mismatch_names_shapes():
         minigrad.zeros(2, 2, 3) @ minigrad.zeros(3, 3, 4)
 
 
+X = minigrad.zeros(2, 3)
+DIM_OPS = {
+    "flatten": lambda d: X.flatten(0, d), "permute": lambda d: X.permute(0, d),
+    "transpose": lambda d: X.transpose(0, d), "unsqueeze": lambda d: X.unsqueeze(d),
+    "split": lambda d: X.split(1, d), "chunk": lambda d: X.chunk(2, d),
+    "gather": lambda d: X.gather(d, minigrad.tensor([[0], [1]])),
+    "cat": lambda d: minigrad.cat([X, X], d), "stack": lambda d: minigrad.stack([X, X], d),
+    "squeeze": lambda d: X.squeeze(d), "unbind": lambda d: X.unbind(d),
+    "roll": lambda d: X.roll(1, d), "flip": lambda d: X.flip(d), "sum": lambda d: X.sum(d),
+    "cumsum": lambda d: X.cumsum(d), "softmax": lambda d: F.softmax(X, d),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("op", sorted(DIM_OPS))
+@pytest.mark.parametrize("dim", [2, 5, -3])
+def test_a_dim_out_of_range_is_an_error_never_another_dim(op, dim):
+    """A 2-D tensor has dims -2..1, and a new dim (unsqueeze, stack) goes at -3..2: one step
+    beyond must not wrap around into another dim."""
+    if op in ("unsqueeze", "stack"):
+        dim += 1 if dim > 0 else -1
+    with pytest.raises(IndexError, match=f"dim {dim} is out of range"):
+        DIM_OPS[op](dim)
+
+
 def test_float_index_is_rejected():
     with pytest.raises(IndexError, match="integer or boolean"):
         minigrad.zeros(3)[minigrad.tensor([0.0, 1.0])]

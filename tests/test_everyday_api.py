@@ -365,3 +365,15 @@ def test_nll_loss_matches_pytorch_and_cross_entropy():
         f(log_probs, [3, 0, 0])
     with pytest.raises(ValueError, match="expected log_probs"):
         f(log_probs, [0, 1])
+
+
+def test_squeeze_takes_a_dim_or_a_tuple_as_pytorch():
+    x = minigrad.zeros(1, 2, 1, 3)
+    assert x.squeeze().shape == (2, 3)
+    assert x.squeeze(0).shape == (2, 1, 3) and x.squeeze(-2).shape == (1, 2, 3)
+    assert x.squeeze((0, 2)).shape == (2, 3)
+    assert x.squeeze((0, 1)).shape == (2, 1, 3)  # dim 1 has size 2: it stays
+    assert x.squeeze(1) is x and minigrad.tensor(3.0).squeeze().shape == ()
+    with pytest.raises(IndexError, match="dim 4 is out of range"):
+        x.squeeze(4)
+    assert gradcheck(lambda t: t.squeeze((0, 2)) * 2, [leaf(1, 3, 1)])

@@ -10,6 +10,16 @@ from minigrad.autograd import Function
 from minigrad.ops.elementwise import Where
 
 
+def axis(dim: int, ndim: int, new: bool = False) -> int:
+    """One ``dim`` (negatives count from the end) as an axis in [0, ndim), or [0, ndim] for a
+    ``new`` dim (unsqueeze, stack); an IndexError naming it when out of range, which must not
+    wrap around into another dim."""
+    count = ndim + 1 if new else ndim
+    if not -count <= dim < count:
+        raise IndexError(f"dim {dim} is out of range for a tensor with {ndim} dimensions")
+    return dim % count
+
+
 def normalize_dims(dim, ndim: int) -> tuple:
     """Turn ``dim`` (None, an int or a sequence, negatives allowed) into sorted positive axes."""
     if dim is None:
