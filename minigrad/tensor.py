@@ -501,6 +501,8 @@ class Tensor:
         gradient of the 2-norm of an all-zero vector is NaN (PyTorch gives 0)."""
         if p == math.inf:
             return self.abs().amax(dim, keepdim)
+        if not p > 0:
+            raise ValueError(f"norm(): p must be positive or inf, got {p!r}")
         if p == 2:
             return (self * self).sum(dim, keepdim).sqrt()
         return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
@@ -576,6 +578,9 @@ class Tensor:
 
     def topk(self, k: int, dim: int = -1, largest: bool = True):
         """The ``k`` largest (or smallest) entries along ``dim``, sorted; no gradient."""
+        size = self.shape[R.axis(dim, self.ndim)] if self.ndim else 1
+        if not 0 <= k <= size:
+            raise ValueError(f"topk(): k={k} is out of range for a dim of size {size}")
         data = self.data if largest else -self.data
         order = np.argsort(-data, axis=dim, kind="stable")
         indices = np.take(order, np.arange(k), axis=dim)
@@ -668,6 +673,8 @@ class Tensor:
         dim = R.axis(dim, self.ndim)
         length = self.shape[dim]
         if isinstance(split_size, int):
+            if split_size < 1:
+                raise ValueError(f"split(): split_size must be at least 1, got {split_size}")
             sizes = [split_size] * (length // split_size)
             if length % split_size:
                 sizes.append(length % split_size)
@@ -684,6 +691,8 @@ class Tensor:
 
     def chunk(self, chunks: int, dim: int = 0):
         """Split into ``chunks`` nearly equal pieces along ``dim`` (the last may be smaller)."""
+        if chunks < 1:
+            raise ValueError(f"chunk(): chunks must be at least 1, got {chunks}")
         size = -(-self.shape[R.axis(dim, self.ndim)] // chunks)
         return self.split(size, dim)
 
@@ -754,11 +763,13 @@ class Tensor:
 
     def tril(self, diagonal: int = 0):
         """The lower triangle of the last two dims (elements above ``diagonal`` zeroed)."""
+        _check_matrix("tril", self.shape)
         keep = np.tri(*self.shape[-2:], k=diagonal, dtype=bool)
         return self.masked_fill(Tensor._wrap(~keep), 0)
 
     def triu(self, diagonal: int = 0):
         """The upper triangle of the last two dims (elements below ``diagonal`` zeroed)."""
+        _check_matrix("triu", self.shape)
         keep = ~np.tri(*self.shape[-2:], k=diagonal - 1, dtype=bool)
         return self.masked_fill(Tensor._wrap(~keep), 0)
 
@@ -795,6 +806,11 @@ def _check_broadcast(op: str, a: tuple, b: tuple, result=None) -> None:
     out = broadcast_shape(a, b)
     if out is None or (result is not None and out != tuple(result)):
         raise ValueError(f"{op}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together")
+
+
+def _check_matrix(op: str, shape: tuple) -> None:
+    if len(shape) < 2:
+        raise ValueError(f"{op}(): needs a tensor of at least 2 dims, got shape {shape}")
 
 
 def _check_matmul(a: tuple, b: tuple) -> None:

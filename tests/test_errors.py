@@ -140,3 +140,20 @@ def write(path, text):
     """Write a UTF-8 text file and return its path."""
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: minigrad.arange(3).float().tril(), ValueError, r"tril\(\): needs .* 2 dims"),
+        (lambda: minigrad.arange(3).float().triu(1), ValueError, r"triu\(\): needs .* 2 dims"),
+        (lambda: X.topk(4, dim=1), ValueError, r"topk\(\): k=4 is out of range .* size 3"),
+        (lambda: X.chunk(0), ValueError, r"chunk\(\): chunks must be at least 1"),
+        (lambda: X.split(0, 1), ValueError, r"split\(\): split_size must be at least 1"),
+        (lambda: X.norm(p=0), ValueError, r"norm\(\): p must be positive"),
+        (lambda: F.one_hot(minigrad.tensor([1.5]), 3), TypeError, r"one_hot\(\): ids must be"),
+    ],
+)
+def test_bad_arguments_name_the_op_and_the_value(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

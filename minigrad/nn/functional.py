@@ -119,7 +119,10 @@ def one_hot(ids, num_classes: int = -1) -> Tensor:
     """(..., num_classes) int64 tensor with a 1 at each id's place and 0 elsewhere, for integer
     ``ids`` of any shape; ``num_classes`` -1 takes the largest id + 1. No gradient (ids are
     not differentiable)."""
-    ids = (ids.data if isinstance(ids, Tensor) else np.asarray(ids)).astype(np.int64, copy=False)
+    ids = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+    if ids.dtype.kind not in "iu" and ids.size:
+        raise TypeError(f"one_hot(): ids must be integers, got {ids.dtype}")
+    ids = ids.astype(np.int64, copy=False)
     if num_classes == -1:
         num_classes = int(ids.max()) + 1 if ids.size else 0
     if ids.size and (ids.min() < 0 or ids.max() >= num_classes):
