@@ -157,3 +157,14 @@ def write(path, text):
 def test_bad_arguments_name_the_op_and_the_value(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_mse_loss_warns_when_shapes_differ_as_pytorch_does():
+    with pytest.warns(UserWarning, match=r"target shape \(4,\) differs from input shape \(4, 1\)"):
+        loss = F.mse_loss(minigrad.zeros(4, 1), minigrad.ones(4), reduction="none")
+    assert loss.shape == (4, 4)  # broadcast, as PyTorch does after its warning
+
+
+def test_nll_loss_names_a_float_target():
+    with pytest.raises(TypeError, match="nll_loss.*integer class indices, got float32"):
+        F.nll_loss(minigrad.zeros(2, 3), minigrad.tensor([0.5, 1.0]))

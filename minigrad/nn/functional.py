@@ -8,6 +8,7 @@ never ask which version runs.
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -313,7 +314,16 @@ def _reduce(loss: Tensor, reduction: str, count=None) -> Tensor:
 
 
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Mean (or sum) of squared differences."""
+    """Mean (or sum) of squared differences. Shapes that differ are broadcast, with PyTorch's
+    warning: (N, 1) against (N,) gives N x N differences, almost always a bug."""
+    target_shape = np.shape(target.data if isinstance(target, Tensor) else target)
+    if target_shape != input.shape:
+        warnings.warn(
+            f"mse_loss(): target shape {target_shape} differs from input shape {input.shape}; "
+            "they are broadcast together, which is likely not what you want: make them equal",
+            UserWarning,
+            stacklevel=2,
+        )
     diff = input - target
     return _reduce(diff * diff, reduction)
 
@@ -354,10 +364,10 @@ def nll_loss(log_probs: Tensor, target, ignore_index: int = -100, reduction: str
             f"nll_loss(): expected log_probs (N, C) and target (N,), got {log_probs.shape} and "
             f"{target.shape}"
         )
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss(): target must hold integer class indices, got {target.dtype}")
     kept = target != ignore_index
-    if target.dtype.kind not in "iu" or not np.all(
-        (target[kept] >= 0) & (target[kept] < log_probs.shape[1])
-    ):
+    if not np.all((target[kept] >= 0) & (target[kept] < log_probs.shape[1])):
         raise IndexError(
             f"nll_loss(): targets must be integers in [0, {log_probs.shape[1]}) or ignore_index"
         )
