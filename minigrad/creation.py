@@ -78,6 +78,8 @@ def arange(start, end=None, step=1, dtype=None) -> Tensor:
     """Evenly spaced values in [start, end); int64 when all arguments are ints, as PyTorch."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError("arange(): step must be nonzero")
     values = np.arange(start, end, step)
     if dtype is None:
         dtype = np.int64 if values.dtype.kind in "iu" else np.float32

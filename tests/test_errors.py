@@ -152,6 +152,7 @@ def write(path, text):
         (lambda: X.split(0, 1), ValueError, r"split\(\): split_size must be at least 1"),
         (lambda: X.norm(p=0), ValueError, r"norm\(\): p must be positive"),
         (lambda: F.one_hot(minigrad.tensor([1.5]), 3), TypeError, r"one_hot\(\): ids must be"),
+        (lambda: minigrad.arange(0, 10, 0), ValueError, r"arange\(\): step must be nonzero"),
     ],
 )
 def test_bad_arguments_name_the_op_and_the_value(call, error, message):
