@@ -497,14 +497,15 @@ class Tensor:
 
     def norm(self, p=2, dim=None, keepdim=False):
         """The ``p``-norm over ``dim`` (all elements when None): (sum |x|^p)^(1/p); ``p=inf``
-        the largest |x|. Composed of elementary ops (so it has every derivative they have); the
-        gradient of the 2-norm of an all-zero vector is NaN (PyTorch gives 0)."""
+        the largest |x|. The 2-norm is one node whose gradient at an all-zero vector is 0, as in
+        PyTorch; other p are composed of elementary ops (so they have every derivative those
+        have, and a NaN gradient at zero)."""
         if p == math.inf:
             return self.abs().amax(dim, keepdim)
         if not p > 0:
             raise ValueError(f"norm(): p must be positive or inf, got {p!r}")
         if p == 2:
-            return (self * self).sum(dim, keepdim).sqrt()
+            return R.Norm.apply(self, dims=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
         return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
 
     def amax(self, dim=None, keepdim=False):

@@ -377,3 +377,42 @@ def test_squeeze_takes_a_dim_or_a_tuple_as_pytorch():
     with pytest.raises(IndexError, match="dim 4 is out of range"):
         x.squeeze(4)
     assert gradcheck(lambda t: t.squeeze((0, 2)) * 2, [leaf(1, 3, 1)])
+
+
+def test_the_2_norm_has_gradient_0_at_the_origin_as_pytorch():
+    x = minigrad.tensor([[3.0, 4.0], [0.0, 0.0]], dtype=minigrad.float64, requires_grad=True)
+    x.norm(dim=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.6, 0.8], [0.0, 0.0]])
+    z = minigrad.zeros(3, dtype=minigrad.float64, requires_grad=True)
+    z.norm().backward()
+    assert z.grad.tolist() == [0.0, 0.0, 0.0]
+    assert gradcheck(lambda t: t.T.norm(dim=0, keepdim=True) * t.T, [leaf(3, 2)])
+
+
+A = [[1.0, 2.0, 2.0], [0.0, 0.0, 0.0], [3.0, -4.0, 0.0]]
+B = [[2.0, 0.0, 1.0], [1.0, 1.0, 1.0], [-3.0, 4.0, 1.0]]
+
+
+def test_normalize_and_cosine_similarity_match_pytorch():
+    a = minigrad.tensor(A, dtype=minigrad.float64, requires_grad=True)
+    b = minigrad.tensor(B, dtype=minigrad.float64)
+    f = nn.functional
+    np.testing.assert_allclose(
+        f.normalize(a).numpy(), [[1 / 3, 2 / 3, 2 / 3], [0, 0, 0], [0.6, -0.8, 0]]
+    )
+    np.testing.assert_allclose(
+        f.normalize(a, p=1, dim=0).numpy(), [[0.25, 1 / 3, 1], [0, 0, 0], [0.75, -2 / 3, 0]]
+    )
+    np.testing.assert_allclose(
+        f.cosine_similarity(a, b).numpy(), [0.5962847939999438, 0.0, -0.9805806756909202]
+    )
+    np.testing.assert_allclose(
+        f.cosine_similarity(a, b[0:1]).numpy(), [0.5962847939999438, 0.0, 0.5366563145999494]
+    )
+    f.normalize(a).sum().backward()  # the zero row: 1 / eps, as PyTorch
+    np.testing.assert_allclose(
+        a.grad.numpy(), [[4 / 27, -1 / 27, -1 / 27], [1e12, 1e12, 1e12], [0.224, 0.168, 0.2]]
+    )
+    assert gradcheck(lambda x: f.normalize(x, dim=0), [leaf(3, 4)])
+    assert gradcheck(lambda x, y: f.cosine_similarity(x, y.T), [leaf(3, 4), leaf(4, 3)])
+    assert minigrad.gradgradcheck(lambda x: f.normalize(x) * x, [leaf(3, 4)])

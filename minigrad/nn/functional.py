@@ -132,6 +132,18 @@ def one_hot(ids, num_classes: int = -1) -> Tensor:
     return Tensor._wrap(np.eye(num_classes, dtype=np.int64)[ids])
 
 
+def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p, eps) along ``dim``: unit vectors, and zero vectors stay zero."""
+    return x / x.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """The cosine of the angle between x1 and x2 along ``dim`` (broadcast together):
+    sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps))."""
+    norms = x1.norm(2, dim).clamp(min=eps) * x2.norm(2, dim).clamp(min=eps)
+    return (x1 * x2).sum(dim) / norms
+
+
 def _check_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> None:
     if x.shape[-1] != weight.shape[1]:
         raise ValueError(

@@ -61,6 +61,29 @@ class Sum(Function):
         return _expand_back_graph(g, self.shape, self.dims, self.keepdim)
 
 
+class Norm(Function):
+    """out = sqrt(sum of a^2 over ``dims``), the 2-norm;  da = g a / out, taken as 0 where
+    out = 0 (PyTorch's choice: the norm has no derivative at the origin and 0 is a
+    subgradient; sqrt composed with a sum would give 0 * inf = NaN there)."""
+
+    def forward(self, a, dims=(), keepdim=False):
+        self.a, self.dims = a, dims
+        self.out = np.sqrt(np.sum(a * a, axis=dims, keepdims=True))
+        if keepdim:
+            return self.out
+        return self.out.reshape(tuple(n for i, n in enumerate(a.shape) if i not in dims))
+
+    def backward(self, g):
+        at_zero = self.out == 0  # adding 1 there makes a / out = 0 / 1
+        return g.reshape(self.out.shape) * (self.a / (self.out + at_zero))
+
+    def backward_graph(self, g):
+        a = self.parents[0]
+        out = Norm.apply(a, dims=self.dims, keepdim=True)
+        at_zero = g._wrap((out.data == 0).astype(out.dtype))
+        return g.reshape(out.shape) * (a / (out + at_zero))
+
+
 class Mean(Function):
     """out = sum(a) / n over ``dims``;  da = g / n broadcast back."""
 
