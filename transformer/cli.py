@@ -43,6 +43,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from minigrad.allocator import reuse_freed_memory
 from transformer.data import Pair, normalize, read_aligned, read_lines, read_tsv
 from transformer.data.files import decode_lines, read_bytes
 from transformer.data.registry import DATASETS, parse_options
@@ -447,6 +448,7 @@ def failure_line(failure: BaseException) -> tuple[str, int] | None:
 def main(argv: list[str] | None = None) -> int:
     """Run a sub-command; a failure that is not a bug ends in one line (see `failure_line`)."""
     args = build_parser().parse_args(argv)
+    reuse_freed_memory()  # fewer page faults per step: see minigrad.allocator
     previous, warnings.formatwarning = warnings.formatwarning, _one_line_warning
     try:
         return args.handler(args)
