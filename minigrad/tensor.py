@@ -11,7 +11,6 @@ float64. Python and numpy scalars never promote a float32 tensor to float64.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections import namedtuple
 
@@ -348,24 +347,24 @@ class Tensor:
 
     def sign(self):
         """-1, 0 or 1 by the sign of each element (gradient 0)."""
-        return E.PiecewiseConstant.apply(self, fn=np.sign)
+        return E.Sign.apply(self)
 
     def floor(self):
         """The largest integer <= x, elementwise (gradient 0)."""
-        return E.PiecewiseConstant.apply(self, fn=np.floor)
+        return E.Floor.apply(self)
 
     def ceil(self):
         """The smallest integer >= x, elementwise (gradient 0)."""
-        return E.PiecewiseConstant.apply(self, fn=np.ceil)
+        return E.Ceil.apply(self)
 
     def trunc(self):
         """x rounded towards zero, elementwise (gradient 0)."""
-        return E.PiecewiseConstant.apply(self, fn=np.trunc)
+        return E.Trunc.apply(self)
 
     def round(self, decimals: int = 0):
         """x rounded to ``decimals`` decimal places, halves to even as in PyTorch and numpy
         (round(0.5) = 0, round(1.5) = 2); gradient 0."""
-        return E.PiecewiseConstant.apply(self, fn=functools.partial(np.round, decimals=decimals))
+        return E.Round.apply(self, decimals=decimals)
 
     def clamp(self, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
         """Limit values to [min, max]; either bound may be None."""

@@ -133,18 +133,57 @@ class Neg(Function):
 
 
 class PiecewiseConstant(Function):
-    """out = fn(a) for a function that is flat between jumps (sign, floor, ceil, round, trunc):
-    da = 0, PyTorch's convention (at a jump the derivative does not exist). Integer inputs of
-    the rounding functions are returned unchanged, in their dtype, as in PyTorch."""
+    """Base of the ops that are flat between jumps (sign, floor, ceil, trunc, round): out =
+    fn(a), da = 0 (PyTorch's convention; at a jump the derivative does not exist)."""
 
-    def forward(self, a, fn=None):
-        return fn(a) if a.dtype.kind == "f" or fn is np.sign else a.copy()
+    fn = None  # the numpy function, set by each subclass
+
+    def forward(self, a, **options):
+        return type(self).fn(a, **options)
 
     def backward(self, g):
         return np.zeros_like(g)
 
     def backward_graph(self, g):
         return g * 0
+
+
+class Sign(PiecewiseConstant):
+    """out = -1, 0 or 1 by the sign of a;  da = 0."""
+
+    fn = staticmethod(np.sign)
+
+
+class Rounding(PiecewiseConstant):
+    """Base of floor, ceil, trunc and round: integer inputs come back unchanged, in their
+    dtype (as in PyTorch)."""
+
+    def forward(self, a, **options):
+        return super().forward(a, **options) if a.dtype.kind == "f" else a.copy()
+
+
+class Floor(Rounding):
+    """out = the largest integer <= a;  da = 0."""
+
+    fn = staticmethod(np.floor)
+
+
+class Ceil(Rounding):
+    """out = the smallest integer >= a;  da = 0."""
+
+    fn = staticmethod(np.ceil)
+
+
+class Trunc(Rounding):
+    """out = a rounded towards zero;  da = 0."""
+
+    fn = staticmethod(np.trunc)
+
+
+class Round(Rounding):
+    """out = a rounded to ``decimals`` places, halves to even;  da = 0."""
+
+    fn = staticmethod(np.round)
 
 
 class Exp(Function):
