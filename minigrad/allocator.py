@@ -15,7 +15,6 @@ script. glibc only (Linux); elsewhere it does nothing and returns False.
 """
 
 import ctypes
-import ctypes.util
 
 M_TRIM_THRESHOLD = -1  # glibc's mallopt parameters (malloc.h)
 M_MMAP_THRESHOLD = -3
@@ -27,10 +26,9 @@ def reuse_freed_memory(mmap_threshold: int = MMAP_THRESHOLD, trim_threshold: int
     """Serve allocations below `mmap_threshold` bytes from the heap and keep up to
     `trim_threshold` bytes of freed heap for reuse (glibc's `mallopt`). True when glibc took
     both settings, False where there is no glibc."""
-    name = ctypes.util.find_library("c")
     try:
-        mallopt = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError, TypeError):  # no C library found, or not glibc
+        mallopt = ctypes.CDLL(None).mallopt  # the symbols already loaded, the C library's included
+    except (OSError, AttributeError, TypeError):  # no mallopt (not glibc), or no CDLL(None)
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return bool(

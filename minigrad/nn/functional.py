@@ -384,8 +384,7 @@ def nll_loss(log_probs: Tensor, target, ignore_index: int = -100, reduction: str
             f"nll_loss(): targets must be integers in [0, {log_probs.shape[1]}) or ignore_index"
         )
     picked = log_probs.gather(1, np.where(kept, target, 0)[:, None])[:, 0]
-    loss = picked.masked_fill(~kept, 0.0) * -1
-    return _reduce(loss, reduction, count=int(kept.sum()))
+    return _reduce(-picked.masked_fill(~kept, 0.0), reduction, count=int(kept.sum()))
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:

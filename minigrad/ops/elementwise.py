@@ -243,12 +243,17 @@ class Tanh(Function):
         return g * (1 - t * t)
 
 
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-a) without overflow: e^-|a| never exceeds 1."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
 class Sigmoid(Function):
     """out = 1 / (1 + e^-a), computed without overflow;  da = g * out * (1 - out)."""
 
     def forward(self, a):
-        e = np.exp(-np.abs(a))
-        self.out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        self.out = sigmoid(a)
         return self.out
 
     def backward(self, g):

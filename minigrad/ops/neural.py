@@ -11,6 +11,7 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.autograd import Function, unbroadcast, unbroadcast_graph
+from minigrad.ops.elementwise import sigmoid
 from minigrad.ops.movement import IndexAdd, MaskedFill
 
 
@@ -99,10 +100,9 @@ class BinaryCrossEntropyWithLogits(Function):
         return np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
 
     def backward(self, g):
-        e = np.exp(-np.abs(self.x))  # sigmoid without overflow, as `Sigmoid`
-        s = np.where(self.x >= 0, 1 / (1 + e), e / (1 + e))
         needs = self.needs_input_grad
-        return (g * (s - self.y) if needs[0] else None), (-g * self.x if needs[1] else None)
+        dx = g * (sigmoid(self.x) - self.y) if needs[0] else None
+        return dx, (-g * self.x if needs[1] else None)
 
     def backward_graph(self, g):
         x, y = self.parents
